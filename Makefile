@@ -1,0 +1,40 @@
+# sockvisor — build, test, fuzz, bench.
+GO       ?= go
+BIN      ?= bin/sockvisor
+FUZZTIME ?= 60s
+# Packages that hold fuzz targets (func FuzzXxx in *_test.go), found at run time.
+FUZZPKGS  = $(shell grep -l '^func Fuzz' $$(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go') 2>/dev/null | xargs -r -n1 dirname | sort -u)
+
+.PHONY: build test vet unit fuzz fuzz-short bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/sockvisor
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+
+# What CI runs: vet, every test with the race detector, and each fuzz target briefly.
+test: vet unit fuzz-short
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m).
+fuzz:
+	@set -e; for pkg in $(FUZZPKGS); do \
+	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# Benchmarks against systemd's tools, haproxy and direct connections (make bench BENCH=proxy).
+bench: build
+	$(GO) run ./bench -bin $(BIN) $(BENCH)
+
+clean:
+	rm -rf bin
