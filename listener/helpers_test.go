@@ -1,0 +1,103 @@
+//go:build linux
+
+package listener
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/sockvisor/sockvisor/socketunit"
+)
+
+// newUnit returns a socket unit with systemd's defaults and the given listen entries.
+func newUnit(name string, ls ...socketunit.Listen) *socketunit.Socket {
+	return &socketunit.Socket{
+		Name: name, Listen: ls,
+		Backlog: 2147483647, SocketMode: 0o666, DirectoryMode: 0o755,
+		MaxConnections: 64, Priority: -1, IPTOS: -1, IPTTL: -1, Mark: -1,
+		AcceptFileDescriptors: true,
+	}
+}
+
+func listenInet(kind socketunit.ListenKind, ip string, port uint16) socketunit.Listen {
+	a := netip.MustParseAddr(ip)
+	fam := unix.AF_INET6
+	if a.Is4() {
+		fam = unix.AF_INET
+	}
+	return socketunit.Listen{Kind: kind, Address: socketunit.Address{Family: fam, Type: kindType(kind), IP: a, Port: port}}
+}
+
+func kindType(kind socketunit.ListenKind) int {
+	switch kind {
+	case socketunit.ListenDatagram:
+		return unix.SOCK_DGRAM
+	case socketunit.ListenSequentialPacket:
+		return unix.SOCK_SEQPACKET
+	case socketunit.ListenNetlink:
+		return unix.SOCK_RAW
+	}
+	return unix.SOCK_STREAM
+}
+
+func listenUnix(kind socketunit.ListenKind, path string) socketunit.Listen {
+	return socketunit.Listen{Kind: kind, Address: socketunit.Address{Family: unix.AF_UNIX, Type: kindType(kind), Path: path}}
+}
+
+func listenPath(kind socketunit.ListenKind, path string) socketunit.Listen {
+	return socketunit.Listen{Kind: kind, Path: path}
+}
+
+// freePort returns a TCP and UDP port that is free on loopback right now.
+func freePort(t testing.TB) uint16 {
+	t.Helper()
+	for range 50 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if c, err := net.ListenPacket("udp", "127.0.0.1:"+itoa(port)); err == nil {
+			c.Close()
+			return uint16(port)
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+func itoa(n int) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[len("0.0.0.0:"):] }
+
+// countFDs returns the number of open fds of this process.
+func countFDs(t testing.TB) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+func needRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+}
+
+// reading returns the reading for key from a report, failing the test if absent.
+func reading(t testing.TB, r Report, key string) Reading {
+	t.Helper()
+	for _, x := range r.Readings {
+		if x.Key == key {
+			return x
+		}
+	}
+	t.Fatalf("no reading %s in %+v", key, r)
+	return Reading{}
+}
