@@ -71,7 +71,9 @@ func freePort(t testing.TB) uint16 {
 	return 0
 }
 
-func itoa(n int) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[len("0.0.0.0:"):] }
+func itoa(n int) string {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[len("0.0.0.0:"):]
+}
 
 // countFDs returns the number of open fds of this process.
 func countFDs(t testing.TB) int {
