@@ -21,7 +21,7 @@ func openFIFO(ctx context.Context, u *socketunit.Socket, path string, th *fsThre
 	mkdirParents(path, u.DirectoryMode, th)
 	want := u.SocketMode & 0o777 &^ uint32(th.mask)
 	var fd int
-	err := th.run(int(^u.SocketMode&0o777), func() error {
+	err := th.run(int(^u.SocketMode&0o777)|th.mask, func() error {
 		if err := unix.Mkfifo(path, u.SocketMode&0o7777); err != nil && err != unix.EEXIST {
 			return fmt.Errorf("mkfifo: %w", err)
 		}

@@ -42,7 +42,7 @@ func openMQueue(u *socketunit.Socket, path string, th *fsThread) (int, error) {
 	}
 	want := u.SocketMode & 0o777 &^ uint32(th.mask)
 	var fd int
-	err = th.run(int(^u.SocketMode&0o777), func() error {
+	err = th.run(int(^u.SocketMode&0o777)|th.mask, func() error {
 		r, _, errno := unix.Syscall6(unix.SYS_MQ_OPEN, uintptr(unsafe.Pointer(name)),
 			uintptr(unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_CREAT),
 			uintptr(u.SocketMode&0o7777), uintptr(unsafe.Pointer(attr)), 0, 0)

@@ -23,8 +23,8 @@ type Reading struct {
 }
 
 // OK reports whether the kernel holds what the unit asks for (always true for settings the
-// unit leaves alone).
-func (r Reading) OK() bool { return r.Err == "" && (r.Want == "" || r.Want == r.Value) }
+// unit leaves alone, even when the kernel cannot report them).
+func (r Reading) OK() bool { return r.Want == "" || (r.Err == "" && r.Want == r.Value) }
 
 // Report is what ReadBack found for one fd.
 type Report struct {
