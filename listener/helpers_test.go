@@ -3,6 +3,7 @@
 package listener
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -102,4 +103,14 @@ func reading(t testing.TB, r Report, key string) Reading {
 	}
 	t.Fatalf("no reading %s in %+v", key, r)
 	return Reading{}
+}
+
+func fdList(t testing.TB) string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	var b []string
+	for _, e := range ents {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		b = append(b, e.Name()+"="+l)
+	}
+	return fmt.Sprint(b)
 }

@@ -67,27 +67,30 @@ func canAccept(typ int) bool { return typ == unix.SOCK_STREAM || typ == unix.SOC
 
 // openSocket creates, binds and configures one socket in systemd's order (reference §3.2 then
 // §3.3). On error nothing stays open.
-func openSocket(ctx context.Context, u *socketunit.Socket, a *socketunit.Address, th *lazyFSThread, log *slog.Logger) (fd int, err error) {
-	what := formatAddress(a)
+func openSocket(ctx context.Context, u *socketunit.Socket, a *socketunit.Address, th *lazyFSThread, log *slog.Logger) (int, error) {
 	if err := verifyAddress(a); err != nil {
 		return -1, err
 	}
-	fd, err = unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, a.Protocol)
+	fd, err := unix.Socket(a.Family, a.Type|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, a.Protocol)
 	if err != nil {
 		return -1, fmt.Errorf("socket: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			unix.Close(fd)
-			fd = -1
-		}
-	}()
-	if err := applyStage(fd, u, a, stageBeforeBind, logFailure(ctx, log, u, what)); err != nil {
+	if err := configureSocket(ctx, fd, u, a, th, log); err != nil {
+		unix.Close(fd)
 		return -1, err
+	}
+	return fd, nil
+}
+
+// configureSocket takes a new socket from its options before bind to its options after listen.
+func configureSocket(ctx context.Context, fd int, u *socketunit.Socket, a *socketunit.Address, th *lazyFSThread, log *slog.Logger) error {
+	what := formatAddress(a)
+	if err := applyStage(fd, u, a, stageBeforeBind, logFailure(ctx, log, u, what)); err != nil {
+		return err
 	}
 	sa, err := sockaddr(a)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	if isPathSocket(a) {
 		err = bindPath(fd, sa, a.Path, u, th.get())
@@ -95,21 +98,18 @@ func openSocket(ctx context.Context, u *socketunit.Socket, a *socketunit.Address
 		err = unix.Bind(fd, sa)
 	}
 	if err != nil {
-		return -1, fmt.Errorf("bind: %w", err)
+		return fmt.Errorf("bind: %w", err)
 	}
 	if canAccept(a.Type) {
 		if err := unix.Listen(fd, backlog(u.Backlog)); err != nil {
-			return -1, fmt.Errorf("listen: %w", err)
+			return fmt.Errorf("listen: %w", err)
 		}
 	}
 	if isPathSocket(a) {
 		// Like systemd, touch the node so that inotify watchers see it appear.
 		_ = unix.UtimesNanoAt(unix.AT_FDCWD, a.Path, nil, unix.AT_SYMLINK_NOFOLLOW)
 	}
-	if err := applyStage(fd, u, a, stageAfterListen, logFailure(ctx, log, u, what)); err != nil {
-		return -1, err
-	}
-	return fd, nil
+	return applyStage(fd, u, a, stageAfterListen, logFailure(ctx, log, u, what))
 }
 
 // backlog converts Backlog= to listen's int argument (the kernel caps it at somaxconn).
