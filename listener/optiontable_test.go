@@ -128,7 +128,11 @@ func optionCases() []optionCase {
 		{name: "MessageQueueMaxMessages", listen: mqueue, key: "MessageQueueMaxMessages",
 			set: func(u *socketunit.Socket) { u.MessageQueueMaxMessages = 3; u.MessageQueueMessageSize = 100 }},
 		{name: "MessageQueueMessageSize", listen: mqueue, key: "MessageQueueMessageSize",
-			set: func(u *socketunit.Socket) { u.MessageQueueMaxMessages = 5; u.MessageQueueMessageSize = 333; u.SocketMode = 0o600 }},
+			set: func(u *socketunit.Socket) {
+				u.MessageQueueMaxMessages = 5
+				u.MessageQueueMessageSize = 333
+				u.SocketMode = 0o600
+			}},
 		{name: "SocketUser/mqueue", listen: mqueue, key: "SocketUser", set: func(u *socketunit.Socket) { u.SocketUser = "nobody" }},
 		{name: "Writable", listen: func(t *testing.T) socketunit.Listen {
 			p := filepath.Join(t.TempDir(), "special")
