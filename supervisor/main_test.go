@@ -1,0 +1,64 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/sockvisor/sockvisor/internal/testbin"
+	"github.com/sockvisor/sockvisor/socketunit"
+)
+
+// TestMain lets the test binary act as the exec shim (StartProcess re-executes
+// os.Executable(), which under "go test" is this binary) and removes the sockvisor binary that
+// integration tests build.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == ShimCommand {
+		os.Exit(RunShim(os.Args[2:], os.Stderr))
+	}
+	if mode := os.Getenv(testServiceEnv); mode != "" {
+		os.Exit(testServiceMain(mode))
+	}
+	testbin.Main(m)
+}
+
+// testServiceEnv makes the test binary act as a service (testServiceMain).
+const testServiceEnv = "SOCKVISOR_EXEC_TEST_SERVICE"
+
+// testService returns a command that runs the test binary as the service mode.
+func testService(mode string) socketunit.ExecCommand {
+	exe, _ := os.Executable()
+	return socketunit.ExecCommand{Path: "/usr/bin/env", Argv: []string{"env", testServiceEnv + "=" + mode, exe}}
+}
+
+// testServiceMain is a service for the tests:
+//
+//	echo-fd3  check LISTEN_PID, accept connections on fd 3 and echo each one's lines
+func testServiceMain(mode string) int {
+	switch mode {
+	case "echo-fd3":
+		if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") != "1" {
+			fmt.Fprintln(os.Stderr, "bad LISTEN_PID/LISTEN_FDS")
+			return 2
+		}
+		l, err := net.FileListener(os.NewFile(3, "listen"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return 1
+			}
+			go io.Copy(c, c)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "unknown test service", mode)
+	return 2
+}
