@@ -16,10 +16,10 @@ var ErrTimeout = errors.New("timed out")
 
 // CommandError is a command of RunCommands that failed.
 type CommandError struct {
-	Unit    string
-	Argv    []string
-	Status  ExitStatus // how it ended; zero when it could not be started
-	Err     error      // why it could not be started, or ErrTimeout
+	Unit   string
+	Argv   []string
+	Status ExitStatus // how it ended; zero when it could not be started
+	Err    error      // why it could not be started, or ErrTimeout
 }
 
 func (e *CommandError) Error() string {
