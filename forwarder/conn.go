@@ -1,0 +1,193 @@
+//go:build linux
+
+package forwarder
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// Connection states.
+const (
+	stResolving  uint8 = iota // waiting for the target's addresses
+	stConnecting              // non-blocking connect in flight
+	stRetrying                // waiting to try the target again
+	stOpen                    // forwarding
+	stClosed
+)
+
+// Sides of a connection, also the tags of their epoll registrations.
+const (
+	sideClient  = 0
+	sideBackend = 1
+)
+
+// Readiness bits kept per side (the epoll registration is edge-triggered).
+const (
+	rdReadable uint8 = 1 << iota
+	rdWritable
+)
+
+// flow is one direction of a connection: bytes read from fd[i] are written to fd[1-i].
+type flow struct {
+	buf   buffer // nil while nothing is in flight
+	n     int    // bytes held in buf
+	pre   []byte // bytes to send before anything else (the PROXY header)
+	bytes uint64 // bytes delivered
+	eof   bool   // the source ended (or is no longer read)
+	shut  bool   // the destination's write side is shut (or broken)
+	copy  bool   // the source cannot splice: use a user-space buffer
+}
+
+// conn is one client connection and its backend leg, owned by one worker.
+type conn struct {
+	fd    [2]int
+	ready [2]uint8
+	state uint8
+	stop  bool // the forwarder is stopping: flush and close
+	retry uint8
+	slot  int32
+	addr  int // index of the target address being tried
+	flows [2]flow
+
+	timer int64 // deadline on the worker clock, 0 = none
+	tidx  int   // index in the worker's timer heap, -1 = not in it
+	start int64
+	last  int64 // last time a byte moved (for IdleTimeout)
+
+	addrs   []unix.Sockaddr
+	lastErr error
+	peer    unix.Sockaddr // the client's address, kept only when logging at debug level
+}
+
+// pumpResult says how a pump left the connection.
+type pumpResult uint8
+
+const (
+	pumpMore  pumpResult = iota // waiting for readiness
+	pumpDone                    // both directions ended cleanly
+	pumpReset                   // a socket failed: abort
+)
+
+// pump moves bytes in both directions until nothing more can move without waiting.
+func (w *worker) pump(c *conn) (pumpResult, string) {
+	for progress := true; progress; {
+		progress = false
+		for i := range 2 {
+			fl := &c.flows[i]
+			src, dst := c.fd[i], c.fd[1-i]
+			// Drain first: it makes room to read.
+			for (len(fl.pre) > 0 || fl.n > 0) && !fl.shut && c.ready[1-i]&rdWritable != 0 {
+				var m int
+				var err error
+				if len(fl.pre) > 0 {
+					m, err = unix.SendmsgN(dst, fl.pre, nil, nil, unix.MSG_NOSIGNAL)
+					if m > 0 {
+						fl.pre = fl.pre[m:]
+					}
+				} else {
+					m, err = fl.buf.drain(dst, fl.n)
+					if m > 0 {
+						fl.n -= m
+						fl.bytes += uint64(m)
+						w.bytes[i].Add(uint64(m))
+					}
+				}
+				if m > 0 {
+					progress = true
+					c.last = w.now
+				}
+				if err == unix.EAGAIN {
+					c.ready[1-i] &^= rdWritable
+				} else if err != nil {
+					// The destination is gone: what is held cannot be delivered and no more
+					// is read for it; the other direction goes on until it ends too.
+					w.dropFlow(fl)
+					progress = true
+				}
+			}
+			if fl.n == 0 && fl.buf != nil {
+				fl.buf.release(w, false)
+				fl.buf = nil
+			}
+			// Fill.
+			for !fl.eof && c.ready[i]&rdReadable != 0 {
+				if fl.buf == nil {
+					fl.buf = w.borrow(fl.copy)
+				} else if _, isPipe := fl.buf.(*pipe); isPipe && fl.copy {
+					break // drain what the pipe holds before copying through user space
+				}
+				room := fl.buf.space(fl.n)
+				if room <= 0 {
+					break
+				}
+				m, err := fl.buf.fill(src, room)
+				switch {
+				case m > 0:
+					fl.n += m
+					progress = true
+					c.last = w.now
+					continue
+				case err == nil:
+					fl.eof = true
+					progress = true
+				case err == unix.EAGAIN:
+					c.ready[i] &^= rdReadable
+				case err == unix.EINVAL && !fl.copy:
+					// This socket cannot splice into a pipe: copy through user space.
+					fl.copy = true
+					progress = true
+				default:
+					return pumpReset, "read from " + sideName(i) + ": " + err.Error()
+				}
+				break
+			}
+			if fl.n == 0 && fl.buf != nil {
+				fl.buf.release(w, false)
+				fl.buf = nil
+			}
+			if fl.eof && fl.n == 0 && len(fl.pre) == 0 && !fl.shut {
+				fl.shut = true
+				unix.Shutdown(dst, unix.SHUT_WR)
+			}
+		}
+	}
+	if c.flows[0].shut && c.flows[1].shut {
+		return pumpDone, "closed"
+	}
+	return pumpMore, ""
+}
+
+// dropFlow forgets the bytes a direction holds.
+func (w *worker) dropFlow(fl *flow) {
+	if fl.buf != nil {
+		fl.buf.release(w, fl.n > 0)
+		fl.buf = nil
+	}
+	fl.n = 0
+	fl.pre = nil
+	fl.eof, fl.shut = true, true
+}
+
+// borrow returns an empty buffer: a pooled pipe, or a user-space buffer when the source
+// cannot splice or no pipe can be made.
+func (w *worker) borrow(copyMode bool) buffer {
+	if !copyMode {
+		if p, err := w.pipes.get(); err == nil {
+			return p
+		}
+	}
+	if n := len(w.bufs); n > 0 {
+		b := w.bufs[n-1]
+		w.bufs[n-1] = nil
+		w.bufs = w.bufs[:n-1]
+		return b
+	}
+	return &copyBuf{b: make([]byte, copyBufSize)}
+}
+
+func sideName(side int) string {
+	if side == sideClient {
+		return "client"
+	}
+	return "target"
+}
