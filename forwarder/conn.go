@@ -131,7 +131,12 @@ func (w *worker) pump(c *conn) (pumpResult, string) {
 					fl.eof = true
 					progress = true
 				case err == unix.EAGAIN:
-					c.ready[i] &^= rdReadable
+					// With bytes in the pipe, EAGAIN may mean the pipe has no free slot
+					// (partly filled pages) rather than an empty socket: keep reading after
+					// the next drain. An empty pipe cannot be full.
+					if fl.n == 0 {
+						c.ready[i] &^= rdReadable
+					}
 				case err == unix.EINVAL && !fl.copy:
 					// This socket cannot splice into a pipe: copy through user space.
 					fl.copy = true

@@ -1,0 +1,230 @@
+//go:build linux
+
+package forwarder
+
+import (
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestInteropEcho sends 10 MiB through each implementation to TCP, IPv6, UNIX and abstract
+// backends and checks the echo byte for byte.
+func TestInteropEcho(t *testing.T) {
+	t.Parallel()
+	payload := randomBytes(t, 10<<20)
+	dir := t.TempDir()
+	backends := []struct {
+		name          string
+		network, addr string
+		proxydTarget  func(string) string // systemd-socket-proxyd needs ::1:PORT, not [::1]:PORT
+	}{
+		{"tcp4", "tcp", "127.0.0.1:0", nil},
+		{"tcp6", "tcp6", "[::1]:0", func(s string) string { return strings.NewReplacer("[", "", "]", "").Replace(s) }},
+		{"unix", "unix", filepath.Join(dir, "be.sock"), nil},
+		{"abstract", "unix", "@sockvisor-test-" + filepath.Base(dir), nil},
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			b := startBackend(t, be.network, be.addr, false)
+			for _, im := range impls(t) {
+				target := b.target
+				if im.name == "proxyd" && be.proxydTarget != nil {
+					target = be.proxydTarget(target)
+				}
+				a := activate(t, im.argv(target))
+				if err := echoThrough(t, a.addr, payload); err != nil {
+					t.Errorf("%s → %s %s: %v", im.name, be.name, target, err)
+				}
+			}
+		})
+	}
+}
+
+// TestInteropHalfClose: the client sends, then shuts its write side; the backend answers
+// only after that EOF. sockvisor delivers the answer; systemd-socket-proxyd 252 does not (it
+// tears the connection down on the first EOF).
+func TestInteropHalfClose(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "tcp", "127.0.0.1:0", true)
+	for _, im := range impls(t) {
+		a := activate(t, im.argv(b.target))
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write([]byte("question"))
+		c.(*net.TCPConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		c.Close()
+		switch im.name {
+		case "sockvisor":
+			if string(got) != "answer" || err != nil {
+				t.Errorf("sockvisor: read %q, %v; want the answer", got, err)
+			}
+		case "proxyd":
+			if string(got) == "answer" {
+				t.Errorf("systemd-socket-proxyd delivered the answer after a half-close; the documented bug is gone")
+			}
+		}
+	}
+}
+
+// TestInteropConnectionsMax opens 5 connections one after the other against -c 2: sockvisor
+// serves exactly 2, systemd-socket-proxyd 252 serves 3 (its off-by-one).
+func TestInteropConnectionsMax(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "tcp", "127.0.0.1:0", false)
+	want := map[string]int{"sockvisor": 2, "proxyd": 3}
+	for _, im := range impls(t) {
+		a := activate(t, im.argv("-c", "2", b.target))
+		served := 0
+		for range 5 {
+			c, err := net.Dial("tcp", a.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			c.Write([]byte("ping"))
+			buf := make([]byte, 4)
+			if _, err := io.ReadFull(c, buf); err == nil && string(buf) == "ping" {
+				served++
+			}
+		}
+		if served != want[im.name] {
+			t.Errorf("%s -c 2: served %d of 5 connections, want %d", im.name, served, want[im.name])
+		}
+		if im.name == "sockvisor" && !strings.Contains(a.stderr.String(), "Hit connection limit") {
+			t.Errorf("sockvisor logged no refusal:\n%s", a.stderr.String())
+		}
+	}
+}
+
+// TestInteropExitIdle: --exit-idle-time=1s ends sockvisor about a second after start-up when
+// no client comes (systemd-socket-proxyd 252 never exits then), and about a second after the
+// last connection closes (both).
+func TestInteropExitIdle(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "tcp", "127.0.0.1:0", false)
+	for _, im := range impls(t) {
+		t.Run(im.name+"/no-connection", func(t *testing.T) {
+			t.Parallel()
+			a := passSockets(t, im.argv("--exit-idle-time=1s", b.target))
+			err, ended := a.exited(3 * time.Second)
+			switch {
+			case im.name == "sockvisor" && !ended:
+				t.Errorf("sockvisor still running 3 s after start with --exit-idle-time=1s")
+			case im.name == "sockvisor" && err != nil:
+				t.Errorf("sockvisor ended with %s, want exit 0", exitStatus(err))
+			case im.name == "proxyd" && ended:
+				t.Errorf("systemd-socket-proxyd exited (%s) without a connection; the documented bug is gone", exitStatus(err))
+			}
+		})
+		t.Run(im.name+"/after-connection", func(t *testing.T) {
+			t.Parallel()
+			a := activate(t, im.argv("--exit-idle-time=1s", b.target))
+			if err := echoThrough(t, a.addr, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			closed := time.Now()
+			err, ended := a.exited(4 * time.Second)
+			if !ended {
+				t.Fatalf("%s still running 4 s after the last connection closed", im.name)
+			}
+			if err != nil {
+				t.Errorf("%s ended with %s, want exit 0", im.name, exitStatus(err))
+			}
+			if d := time.Since(closed); d < 500*time.Millisecond {
+				t.Errorf("%s exited %v after the close, before the idle time", im.name, d)
+			}
+		})
+	}
+}
+
+// TestInteropBadArguments runs both implementations with bad command lines and compares exit
+// codes and messages (sockvisor invoked under the name systemd-socket-proxyd).
+func TestInteropBadArguments(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(proxydPath); err != nil {
+		t.Skipf("%s missing", proxydPath)
+	}
+	link := filepath.Join(t.TempDir(), "systemd-socket-proxyd")
+	if err := os.Symlink(impls(t)[0].path, link); err != nil {
+		t.Fatal(err)
+	}
+	cases := [][]string{
+		{}, {"a", "b"}, {"-c", "0", "x"}, {"-c", "abc", "x"}, {"-c", "08", "x"}, {"-c", "-5", "x"},
+		{"-c", "4294967296", "x"}, {"--connections-max=", "x"}, {"--exit-idle-time=foo", "x"},
+		{"--exit-idle-time=-1", "x"}, {"--exit-idle-time=", "x"}, {"--foo", "x"}, {"-x", "x"},
+		{"-c"}, {"--exit-idle-time"}, {"x"}, {"-c", "0x10", "x"}, {"--help"}, {"-h"},
+		{"--exit-idle-time=1min 5s", "x"}, {"-c", "-0", "x"},
+	}
+	for _, args := range cases {
+		var outs [2]string
+		var codes [2]int
+		for i, path := range []string{proxydPath, link} {
+			cmd := exec.Command(path, args...)
+			cmd.Env = withoutListenEnv()
+			out, err := cmd.CombinedOutput()
+			outs[i] = strings.ReplaceAll(string(out), path, "systemd-socket-proxyd")
+			codes[i] = cmd.ProcessState.ExitCode()
+			if err != nil && codes[i] < 0 {
+				t.Fatal(err)
+			}
+		}
+		if codes[0] != codes[1] {
+			t.Errorf("%q: exit %d, systemd-socket-proxyd %d", args, codes[1], codes[0])
+		}
+		if len(args) == 0 || (args[0] != "--help" && args[0] != "-h") {
+			if outs[0] != outs[1] {
+				t.Errorf("%q: message %q, systemd-socket-proxyd %q", args, outs[1], outs[0])
+			}
+		}
+	}
+}
+
+func withoutListenEnv() []string {
+	var env []string
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "LISTEN_") {
+			env = append(env, e)
+		}
+	}
+	return env
+}
+
+// TestInteropSIGTERM: SIGTERM makes sockvisor stop and exit 0 with a connection open;
+// systemd-socket-proxyd 252 dies of the signal.
+func TestInteropSIGTERM(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "tcp", "127.0.0.1:0", false)
+	for _, im := range impls(t) {
+		a := activate(t, im.argv(b.target))
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := echoThrough(t, a.addr, []byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+		a.cmd.Process.Signal(syscall.SIGTERM)
+		err, ended := a.exited(5 * time.Second)
+		c.Close()
+		if !ended {
+			t.Fatalf("%s still running 5 s after SIGTERM", im.name)
+		}
+		got := exitStatus(err)
+		want := map[string]string{"sockvisor": "exit 0", "proxyd": "signal terminated"}[im.name]
+		if got != want {
+			t.Errorf("%s after SIGTERM: %s, want %s", im.name, got, want)
+		}
+	}
+}
