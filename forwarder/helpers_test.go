@@ -106,23 +106,23 @@ func (im impl) argv(args ...string) []string {
 type activated struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
+	stderr *lockedBuffer
 	done   chan struct{}
 	err    error
 }
 
-type syncBuffer struct {
+type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *lockedBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *lockedBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -168,7 +168,7 @@ func passSockets(t *testing.T, argv []string, env ...string) *activated {
 
 func startCmd(t *testing.T, cmd *exec.Cmd) *activated {
 	t.Helper()
-	a := &activated{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	a := &activated{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = a.stderr
 	cmd.Stdout = a.stderr
 	if err := cmd.Start(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sockvisor/sockvisor/socketunit"
 	"golang.org/x/sys/unix"
 )
 
@@ -39,27 +40,25 @@ func Listen(cfg Config) ([]*os.File, error) {
 	return files, nil
 }
 
-// listenAddress reads a ListenStream=-style address: PORT alone (every address, IPv6 and
-// IPv4), IPV4:PORT, [IPV6]:PORT, /path, @abstract or vsock:CID:PORT.
+// listenAddress reads a ListenStream=-style address (socketunit.ParseAddress): PORT alone
+// (every address, IPv6 and IPv4), IPV4:PORT, [IPV6]:PORT%DEV, /path, @abstract or
+// vsock:CID:PORT.
 func listenAddress(s string) (unix.Sockaddr, error) {
-	if p, err := strconv.ParseUint(s, 10, 16); err == nil {
-		if p == 0 {
-			return nil, fmt.Errorf("port 0 is not allowed")
-		}
-		return &unix.SockaddrInet6{Port: int(p)}, nil
-	}
-	if s != "" && s[0] != '/' && s[0] != '@' && !strings.HasPrefix(s, "vsock:") &&
-		!strings.HasPrefix(s, "[") && strings.Count(s, ":") > 1 {
-		return nil, fmt.Errorf("IPv6 addresses need brackets: [ADDR]:PORT")
-	}
-	t, err := parseTarget(s)
+	a, err := socketunit.ParseAddress(s)
 	if err != nil {
 		return nil, err
 	}
-	if len(t.fixed) == 0 {
-		return nil, fmt.Errorf("%q is not an address (host names are not resolved for listening)", s)
+	switch a.Family {
+	case unix.AF_INET:
+		return &unix.SockaddrInet4{Port: int(a.Port), Addr: a.IP.As4()}, nil
+	case unix.AF_INET6:
+		return &unix.SockaddrInet6{Port: int(a.Port), Addr: a.IP.As16(), ZoneId: uint32(a.IfIndex)}, nil
+	case unix.AF_UNIX:
+		return &unix.SockaddrUnix{Name: a.Path}, nil
+	case unix.AF_VSOCK:
+		return &unix.SockaddrVM{CID: a.CID, Port: a.VsockPort}, nil
 	}
-	return t.fixed[0], nil
+	return nil, fmt.Errorf("%q: not a stream address", s)
 }
 
 // listenStream opens a listening stream socket on addr.
@@ -70,12 +69,6 @@ func listenStream(addr string) (*os.File, error) {
 	}
 	family := sockaddrFamily(sa)
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-	if err != nil && family == unix.AF_INET6 && sa.(*unix.SockaddrInet6).Addr == [16]byte{} {
-		// No IPv6 on this machine: a port alone means IPv4 only.
-		family = unix.AF_INET
-		sa = &unix.SockaddrInet4{Port: sa.(*unix.SockaddrInet6).Port}
-		fd, err = unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: socket: %w", addr, err)
 	}
