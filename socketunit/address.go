@@ -92,7 +92,7 @@ func parseAddress(s string) (Address, error) {
 		return Address{}, err // a port, but too large
 	}
 	if err == nil {
-		if ipv6Supported() {
+		if IPv6Supported() {
 			return Address{Family: unix.AF_INET6, IP: netip.IPv6Unspecified(), Port: port}, nil
 		}
 		return Address{Family: unix.AF_INET, IP: netip.IPv4Unspecified(), Port: port}, nil
@@ -154,8 +154,9 @@ func safeAtou32(s string) (uint32, error) {
 	return uint32(v), err
 }
 
-// ipv6Supported is socket_ipv6_is_supported: whether the kernel has IPv6.
-func ipv6Supported() bool {
+// IPv6Supported reports whether the kernel has IPv6 (socket_ipv6_is_supported). systemd drops a
+// Listen*= IPv6 address with EAFNOSUPPORT when it does not.
+func IPv6Supported() bool {
 	_, err := os.Stat("/proc/net/if_inet6")
 	return err == nil
 }

@@ -103,7 +103,7 @@ var extraAddressVectors = []addressVector{
 
 func TestParseAddressVectors(t *testing.T) {
 	def := unix.AF_INET
-	if ipv6Supported() {
+	if IPv6Supported() {
 		def = unix.AF_INET6
 	}
 	all := append(append([]addressVector{}, addressVectors...), extraAddressVectors...)
