@@ -32,9 +32,10 @@ fuzz:
 	  done; \
 	done
 
-# Benchmarks against systemd's tools, haproxy and direct connections (make bench BENCH=proxy).
+# Benchmarks against systemd's tools, haproxy and direct connections, alternating them round
+# by round and printing ratios of medians (make bench BENCH=proxy BENCHFLAGS="-rounds 7").
 bench: build
-	$(GO) run ./bench -bin $(BIN) $(BENCH)
+	$(GO) run ./bench -bin $(BIN) $(BENCHFLAGS) $(BENCH)
 
 clean:
 	rm -rf bin

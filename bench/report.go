@@ -55,9 +55,13 @@ func (m *metric) add(contender string, v float64) {
 // printTable writes medians per contender and the ratio of each contender to base.
 func printTable(w io.Writer, metrics []*metric, contenders []string, base string) {
 	const first = 34
+	width := 10
+	for _, c := range contenders {
+		width = max(width, len(c))
+	}
 	fmt.Fprintf(w, "\n%-*s", first, "median of rounds")
 	for _, c := range contenders {
-		fmt.Fprintf(w, " %10s", c)
+		fmt.Fprintf(w, " %*s", width, c)
 	}
 	for _, c := range contenders {
 		if c != base {
@@ -66,13 +70,16 @@ func printTable(w io.Writer, metrics []*metric, contenders []string, base string
 	}
 	fmt.Fprintln(w)
 	for _, m := range metrics {
+		if len(m.data) == 0 {
+			continue
+		}
 		fmt.Fprintf(w, "%-*s", first, m.name)
 		for _, c := range contenders {
 			v := median(m.data[c])
 			if math.IsNaN(v) {
-				fmt.Fprintf(w, " %10s", "—")
+				fmt.Fprintf(w, " %*s", width, "-")
 			} else {
-				fmt.Fprintf(w, " %10s", fmt.Sprintf(m.format, v))
+				fmt.Fprintf(w, " %*s", width, fmt.Sprintf(m.format, v))
 			}
 		}
 		for _, c := range contenders {
@@ -81,7 +88,7 @@ func printTable(w io.Writer, metrics []*metric, contenders []string, base string
 			}
 			r := m.ratio(c, base)
 			if math.IsNaN(r) {
-				fmt.Fprintf(w, " %18s", "—")
+				fmt.Fprintf(w, " %18s", "-")
 			} else {
 				fmt.Fprintf(w, " %18s", fmt.Sprintf("%.2f×", r))
 			}
