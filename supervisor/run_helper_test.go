@@ -259,7 +259,7 @@ func (b *testBackend) runCommands(ctx context.Context, _ *socketunit.Socket, cmd
 }
 
 func (b *testBackend) connOptions(*socketunit.Socket, *os.File) {}
-func (b *testBackend) check(*socketunit.Loaded) error             { return nil }
+func (b *testBackend) check(*socketunit.Loaded) error           { return nil }
 func (b *testBackend) proxy(pc proxyCommand) (proxyServe, error) {
 	if b.proxyFn == nil {
 		return nil, errors.New("no proxy")
