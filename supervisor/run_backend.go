@@ -82,7 +82,7 @@ type backend interface {
 	// load reads a socket unit and the service it triggers (socketunit.LoadSocket).
 	load(path string, opts socketunit.Options) (*socketunit.Loaded, error)
 	// open opens (or adopts from the inherited fds) the listening fds of a socket unit.
-	open(ctx context.Context, s *socketunit.Socket) (portSet, error)
+	open(ctx context.Context, l *socketunit.Loaded) (portSet, error)
 	// start starts an activated service.
 	start(ctx context.Context, st serviceStart) (job, error)
 	// runCommands runs one Exec*= list of the socket unit, each command bounded by timeout; files

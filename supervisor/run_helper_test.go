@@ -162,7 +162,8 @@ func (s fileSet) Close() error {
 	return nil
 }
 
-func (b *testBackend) open(_ context.Context, s *socketunit.Socket) (portSet, error) {
+func (b *testBackend) open(_ context.Context, ld *socketunit.Loaded) (portSet, error) {
+	s := ld.Socket
 	var set fileSet
 	for _, l := range s.Listen {
 		a := l.Address

@@ -121,7 +121,7 @@ func (m *manager) startUnit(u *unit) {
 			fail(commandResult(err), nil)
 			return
 		}
-		set, err := m.b.open(m.ctx, s)
+		set, err := m.b.open(m.ctx, l)
 		if err != nil {
 			log.Error("Failed to listen on sockets: " + err.Error())
 			fail(resultResources, nil)

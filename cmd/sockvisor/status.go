@@ -1,9 +1,65 @@
 package main
 
-import "fmt"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
 
-// runStatus is the "status" command (issue 5).
+	"github.com/spf13/pflag"
+
+	"github.com/sockvisor/sockvisor/supervisor"
+)
+
+// runStatus is the "status" command: the socket units of a running `sockvisor run`.
 func runStatus(cio commandIO, args []string) int {
-	fmt.Fprintf(cio.stderr, "%s: not implemented yet\n", cio.prog)
-	return 1
+	fs := pflag.NewFlagSet(cio.prog, pflag.ContinueOnError)
+	fs.SetOutput(cio.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(cio.stderr, "usage: %s [--control=PATH] [--format=text|json]\n\noptions:\n", cio.prog)
+		fs.PrintDefaults()
+	}
+	control := fs.String("control", "", "control socket of the running supervisor (default as for `sockvisor run`)")
+	format := fs.String("format", "text", "output format: text or json")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(cio.stderr, "%s: %v\n", cio.prog, err)
+		fs.Usage()
+		return 1
+	}
+	if fs.NArg() > 0 || (*format != "text" && *format != "json") {
+		fmt.Fprintf(cio.stderr, "%s: bad arguments\n", cio.prog)
+		fs.Usage()
+		return 1
+	}
+	path := *control
+	if path == "" {
+		path = supervisor.DefaultControlPath(os.Getenv)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	units, err := supervisor.QueryStatus(ctx, path)
+	if err != nil {
+		fmt.Fprintf(cio.stderr, "%s: %v\n", cio.prog, err)
+		return 1
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(cio.stdout)
+		enc.SetIndent("", "  ")
+		if units == nil {
+			units = []supervisor.UnitStatus{}
+		}
+		if err := enc.Encode(units); err != nil {
+			return 1
+		}
+		return 0
+	}
+	if err := supervisor.FormatStatus(cio.stdout, units); err != nil {
+		return 1
+	}
+	return 0
 }
