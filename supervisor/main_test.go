@@ -21,6 +21,9 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == ShimCommand {
 		os.Exit(RunShim(os.Args[2:], os.Stderr))
 	}
+	if mode := os.Getenv(helperEnv); mode != "" {
+		os.Exit(helperMain(mode)) // run's test services (run_helper_test.go)
+	}
 	if mode := os.Getenv(testServiceEnv); mode != "" {
 		os.Exit(testServiceMain(mode))
 	}

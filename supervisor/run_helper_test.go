@@ -26,13 +26,6 @@ import (
 // helperEnv selects a helper mode of the test binary, which then acts as a service.
 const helperEnv = "SUPERVISOR_TEST_HELPER"
 
-func TestMain(m *testing.M) {
-	if mode := os.Getenv(helperEnv); mode != "" {
-		os.Exit(helperMain(mode))
-	}
-	os.Exit(m.Run())
-}
-
 // helperMain is a service for the tests:
 //
 //	accept-no  accept one connection on every LISTEN fd in turn, reply with what it was given
