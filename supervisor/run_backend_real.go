@@ -151,4 +151,3 @@ func (b *realBackend) proxy(pc proxyCommand) (proxyServe, error) {
 		return f.Serve(ctx, files)
 	}, nil
 }
-
