@@ -5,8 +5,6 @@ package listener
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -55,71 +53,16 @@ func fromSockaddr(sa unix.Sockaddr) socketunit.Address {
 	return socketunit.Address{}
 }
 
-// netlinkFamilies names the netlink protocols the way systemd prints them.
-var netlinkFamilies = map[int]string{
-	unix.NETLINK_ROUTE: "route", unix.NETLINK_USERSOCK: "usersock", unix.NETLINK_FIREWALL: "firewall",
-	unix.NETLINK_SOCK_DIAG: "inet-diag", unix.NETLINK_NFLOG: "nflog", unix.NETLINK_XFRM: "xfrm",
-	unix.NETLINK_SELINUX: "selinux", unix.NETLINK_ISCSI: "iscsi", unix.NETLINK_AUDIT: "audit",
-	unix.NETLINK_FIB_LOOKUP: "fib-lookup", unix.NETLINK_CONNECTOR: "connector",
-	unix.NETLINK_NETFILTER: "netfilter", unix.NETLINK_IP6_FW: "ip6-fw", unix.NETLINK_DNRTMSG: "dnrtmsg",
-	unix.NETLINK_KOBJECT_UEVENT: "kobject-uevent", unix.NETLINK_GENERIC: "generic",
-	unix.NETLINK_SCSITRANSPORT: "scsitransport", unix.NETLINK_ECRYPTFS: "ecryptfs",
-	unix.NETLINK_RDMA: "rdma",
-}
-
-// formatAddress prints an address as systemd does in its messages (socket_address_print).
-func formatAddress(a *socketunit.Address) string {
-	switch a.Family {
-	case unix.AF_INET:
-		return netip.AddrPortFrom(a.IP, a.Port).String()
-	case unix.AF_INET6:
-		ip := a.IP
-		if !ip.IsValid() {
-			ip = netip.IPv6Unspecified()
-		}
-		s := "[" + ip.String()
-		if a.IfName != "" {
-			s += "%" + a.IfName
-		} else if a.IfIndex != 0 {
-			s += "%" + strconv.Itoa(a.IfIndex)
-		}
-		return s + "]:" + strconv.Itoa(int(a.Port))
-	case unix.AF_UNIX:
-		return a.Path
-	case unix.AF_VSOCK:
-		return fmt.Sprintf("vsock:%d:%d", a.CID, a.VsockPort)
-	case unix.AF_NETLINK:
-		n, ok := netlinkFamilies[a.Protocol]
-		if !ok {
-			n = strconv.Itoa(a.Protocol)
-		}
-		return fmt.Sprintf("%s %d", n, a.Groups)
-	}
-	return fmt.Sprintf("family %d", a.Family)
-}
-
 // sameAddress reports whether a bound socket's local address (got, from getsockname, with
-// family, type and protocol from the kernel) is the unit's address want.
+// family, type and protocol from the kernel) is the unit's address want: socketunit's Equal,
+// and the same IP protocol where SocketProtocol= chose one.
 func sameAddress(want, got *socketunit.Address) bool {
-	if want.Family != got.Family || want.Type != got.Type {
+	w := *want
+	if w.Family == unix.AF_INET6 && !w.IP.IsValid() {
+		w.IP = netip.IPv6Unspecified()
+	}
+	if isInet(&w) && w.Protocol != 0 && w.Protocol != got.Protocol {
 		return false
 	}
-	if want.Protocol != 0 && want.Protocol != got.Protocol {
-		return false
-	}
-	switch want.Family {
-	case unix.AF_INET, unix.AF_INET6:
-		wip := want.IP
-		if !wip.IsValid() {
-			wip = netip.IPv6Unspecified()
-		}
-		return want.Port == got.Port && wip == got.IP && (want.IfIndex == 0 || want.IfIndex == got.IfIndex)
-	case unix.AF_UNIX:
-		return strings.TrimRight(want.Path, "\x00") == strings.TrimRight(got.Path, "\x00")
-	case unix.AF_VSOCK:
-		return want.CID == got.CID && want.VsockPort == got.VsockPort
-	case unix.AF_NETLINK:
-		return want.Protocol == got.Protocol && want.Groups == got.Groups
-	}
-	return false
+	return w.Equal(*got)
 }

@@ -20,24 +20,27 @@ import (
 // defaults back. Failures the kernel reports as unsupported or not permitted are ignored (systemd
 // logs them at debug level); the others are returned joined, and the connection stays usable.
 func ApplyConnectionOptions(u *socketunit.Socket, conn *os.File) error {
-	return withFD(conn, func(fd int) error {
-		var a socketunit.Address
-		a.Family, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
-		a.Type, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
-		a.Protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
-		var errs []error
-		collect := func(o *sockOption, err error) error {
-			if !quietFailure(err) {
-				errs = append(errs, err)
-			}
-			return nil
+	return withFD(conn, func(fd int) error { return ApplyConnectionOptionsFD(u, fd) })
+}
+
+// ApplyConnectionOptionsFD is ApplyConnectionOptions for a raw connection fd (from accept4).
+func ApplyConnectionOptionsFD(u *socketunit.Socket, fd int) error {
+	var a socketunit.Address
+	a.Family, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	a.Type, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	a.Protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	var errs []error
+	collect := func(o *sockOption, err error) error {
+		if !quietFailure(err) {
+			errs = append(errs, err)
 		}
-		applyStage(fd, u, &a, stageAfterListen, collect)
-		if isTCP(&a) {
-			errs = append(errs, undoGoDefaults(fd, u))
-		}
-		return errors.Join(errs...)
-	})
+		return nil
+	}
+	applyStage(fd, u, &a, stageAfterListen, collect)
+	if isTCP(&a) {
+		errs = append(errs, undoGoDefaults(fd, u))
+	}
+	return errors.Join(errs...)
 }
 
 // undoGoDefaults resets what Go forces on accepted TCP connections (TCP_NODELAY, a 15 s

@@ -122,7 +122,7 @@ func classify(fd int, name string) (InheritedFD, error) {
 		d.Address.Protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
 		acc, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
 		d.Listening = acc != 0
-		label = formatAddress(&d.Address)
+		label = d.Address.String()
 	} else if p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil {
 		d.Path = p
 		label = p

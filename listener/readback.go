@@ -76,7 +76,7 @@ func readSocket(r *Report, u *socketunit.Socket, l *socketunit.Listen, fd int) e
 	a := fromSockaddr(sa)
 	a.Type, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
 	a.Protocol, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
-	r.Address = formatAddress(&a)
+	r.Address = a.String()
 	if canAccept(a.Type) {
 		acc, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN)
 		r.Readings = append(r.Readings, intReading("Listening", acc, err, "1"))

@@ -101,7 +101,7 @@ func failureText(l *socketunit.Listen) string {
 	case socketunit.ListenUSBFunction:
 		return fmt.Sprintf("Failed to open USB function '%s'", l.Path)
 	}
-	return fmt.Sprintf("Failed to create listening socket (%s)", formatAddress(&l.Address))
+	return fmt.Sprintf("Failed to create listening socket (%s)", l.Address.String())
 }
 
 // openEntry opens one listen entry.
@@ -117,7 +117,7 @@ func openEntry(ctx context.Context, u *socketunit.Socket, l *socketunit.Listen, 
 		fd.Listen.Address = a
 		n, err = openSocket(ctx, u, &a, th, log)
 		if err == nil {
-			fd.File = os.NewFile(uintptr(n), formatAddress(&a))
+			fd.File = os.NewFile(uintptr(n), a.String())
 		}
 	case socketunit.ListenFIFO:
 		n, err = openFIFO(ctx, u, l.Path, th.get(), log)

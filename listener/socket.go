@@ -84,7 +84,7 @@ func openSocket(ctx context.Context, u *socketunit.Socket, a *socketunit.Address
 
 // configureSocket takes a new socket from its options before bind to its options after listen.
 func configureSocket(ctx context.Context, fd int, u *socketunit.Socket, a *socketunit.Address, th *lazyFSThread, log *slog.Logger) error {
-	what := formatAddress(a)
+	what := a.String()
 	if err := applyStage(fd, u, a, stageBeforeBind, logFailure(ctx, log, u, what)); err != nil {
 		return err
 	}
