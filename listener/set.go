@@ -42,6 +42,7 @@ type OpenOptions struct {
 	Inherited *Inherited   // fds to adopt before opening anything; nil: none
 	Log       *slog.Logger // warnings for options that could not be set; nil: discarded
 	USB       USBFunction  // for ListenUSBFunction= entries
+	FS        *FSThread    // shared thread for file-system nodes; nil: Open starts its own if needed
 }
 
 // Open opens every listen entry of u in configuration order, or adopts the matching inherited
@@ -53,7 +54,7 @@ func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	th := lazyFSThread{}
+	th := lazyFSThread{shared: o.FS}
 	defer th.stop()
 	s := &Set{Unit: u, FDs: make([]FD, 0, len(u.Listen))}
 	ok := false
@@ -142,19 +143,26 @@ func openEntry(ctx context.Context, u *socketunit.Socket, l *socketunit.Listen, 
 	return fd, err
 }
 
-// lazyFSThread starts the file-system thread on first use only: most sockets need none.
-type lazyFSThread struct{ t *fsThread }
+// lazyFSThread is the shared file-system thread, or one started on first use only: most
+// sockets need none.
+type lazyFSThread struct {
+	shared *FSThread
+	own    *fsThread
+}
 
 func (l *lazyFSThread) get() *fsThread {
-	if l.t == nil {
-		l.t = startFSThread()
+	switch {
+	case l.shared != nil:
+		return l.shared.t
+	case l.own == nil:
+		l.own = startFSThread()
 	}
-	return l.t
+	return l.own
 }
 
 func (l *lazyFSThread) stop() {
-	if l.t != nil {
-		l.t.stop()
+	if l.own != nil {
+		l.own.stop()
 	}
 }
 
