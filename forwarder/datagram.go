@@ -45,6 +45,20 @@ type datagramOptions struct {
 	active        func(int)     // if set, told +1 when a flow opens and -1 when it closes
 }
 
+// serveDatagram forwards the datagram socket f (UDP or unixgram) to cfg.Target until ctx is
+// done (then it returns nil) or the socket cannot be served: a flow per client, at most
+// cfg.ConnectionsMax of them, each closed after cfg.IdleTimeout without traffic (30 s when 0),
+// a PROXY v2 header in front of each datagram with cfg.ProxyProtocol 2. f stays open.
+func serveDatagram(ctx context.Context, f *os.File, cfg Config, log *slog.Logger) error {
+	return serveDatagramOpts(ctx, f, datagramOptions{
+		target:        cfg.Target,
+		maxFlows:      cfg.ConnectionsMax,
+		idle:          cfg.IdleTimeout,
+		proxyProtocol: cfg.ProxyProtocol,
+		active:        cfg.flows,
+	}, log)
+}
+
 // serveDatagramOpts forwards the datagram socket f until ctx is done (then it returns nil) or
 // the socket cannot be served. f stays open; the loop works on a duplicate of it.
 func serveDatagramOpts(ctx context.Context, f *os.File, opts datagramOptions, log *slog.Logger) error {
@@ -68,8 +82,8 @@ func serveDatagramOpts(ctx context.Context, f *os.File, opts datagramOptions, lo
 	s := &datagramServer{
 		opts: opts, log: log, target: target,
 		lfd: -1, epfd: -1, wakefd: -1,
-		flows: make(map[flowKey]*datagramFlow),
-		byFD:  make(map[int32]*datagramFlow),
+		flows:  make(map[flowKey]*datagramFlow),
+		byFD:   make(map[int32]*datagramFlow),
 		warned: make(map[string]time.Time),
 	}
 	defer s.close()

@@ -21,14 +21,14 @@ type flowKey struct {
 
 // datagramFlow is one client's conversation with the backend, over a backend socket of its own.
 type datagramFlow struct {
-	key     flowKey
-	client  unix.Sockaddr // where replies go; nil for an unbound unixgram client (no reply possible)
-	dst     netip.Addr    // where the client's datagrams went, when the socket is wildcard-bound
-	ifindex int           // the interface they came in on (with dst)
-	replyOOB []byte       // IP_PKTINFO / IPV6_PKTINFO control message that makes replies leave from dst
-	header  []byte        // PROXY v2 header put in front of each datagram, nil when off
-	fd      int           // backend socket, connected to the target
-	elem    *list.Element // in datagramServer.lru
+	key      flowKey
+	client   unix.Sockaddr // where replies go; nil for an unbound unixgram client (no reply possible)
+	dst      netip.Addr    // where the client's datagrams went, when the socket is wildcard-bound
+	ifindex  int           // the interface they came in on (with dst)
+	replyOOB []byte        // IP_PKTINFO / IPV6_PKTINFO control message that makes replies leave from dst
+	header   []byte        // PROXY v2 header put in front of each datagram, nil when off
+	fd       int           // backend socket, connected to the target
+	elem     *list.Element // in datagramServer.lru
 
 	start, last time.Time
 	in, out     flowCount // client→backend, backend→client
@@ -258,13 +258,4 @@ func sockaddrAddrPort(sa unix.Sockaddr) (netip.AddrPort, bool) {
 		return netip.AddrPortFrom(a, uint16(sa.Port)), true
 	}
 	return netip.AddrPort{}, false
-}
-
-// sockaddrString names any socket address for the log.
-func sockaddrString(sa unix.Sockaddr) string {
-	if u, ok := sa.(*unix.SockaddrUnix); ok {
-		return u.Name
-	}
-	ap, _ := sockaddrAddrPort(sa)
-	return ap.String()
 }

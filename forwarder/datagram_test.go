@@ -3,7 +3,6 @@
 package forwarder
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
 )
 
 // echoBackend is a datagram server answering "echo:" + payload (after any PROXY header, which
@@ -91,10 +92,7 @@ type proxyRun struct {
 // startDatagramProxy forwards the datagram socket listened on at listen to opts.target.
 func startDatagramProxy(t *testing.T, listen string, opts datagramOptions) *proxyRun {
 	t.Helper()
-	f, err := listenDatagram(listen)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := listenTest(t, listen)
 	pc, err := net.FilePacketConn(f)
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +111,40 @@ func startDatagramProxy(t *testing.T, listen string, opts datagramOptions) *prox
 	}()
 	t.Cleanup(func() { r.stop(t) })
 	return r
+}
+
+// listenTest opens a datagram socket for a test: UDP on an ephemeral port (ADDR:0, which
+// --listen-datagram refuses, as systemd does) set up as listenDatagram would, else through
+// listenDatagram.
+func listenTest(t *testing.T, listen string) *os.File {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(listen)
+	if err != nil || ap.Port() != 0 {
+		f, err := listenDatagram(listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(ap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	f, err := c.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ap.Addr().IsUnspecified() {
+		family := unix.AF_INET6
+		if ap.Addr().Is4() {
+			family = unix.AF_INET
+		}
+		if err := enablePktinfo(int(f.Fd()), family); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
 }
 
 // stop cancels the proxy and checks that it returned nil.
@@ -450,10 +482,7 @@ func TestDatagramRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tf.Close()
-	uf, err := listenDatagram("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	uf := listenTest(t, "127.0.0.1:0")
 	defer uf.Close()
 	log := slog.New(slog.DiscardHandler)
 	for _, tc := range []struct {
@@ -465,7 +494,7 @@ func TestDatagramRefusesBadInput(t *testing.T) {
 		{"stream socket", tf, datagramOptions{target: "127.0.0.1:9", maxFlows: 1}, "not a datagram socket"},
 		{"proxy v1", uf, datagramOptions{target: "127.0.0.1:9", maxFlows: 1, proxyProtocol: 1}, "version 1 cannot describe datagrams"},
 		{"vsock target", uf, datagramOptions{target: "vsock:2:9", maxFlows: 1}, "UDP or unixgram target"},
-		{"empty port", uf, datagramOptions{target: "127.0.0.1:", maxFlows: 1}, "must not be empty"},
+		{"empty port", uf, datagramOptions{target: "127.0.0.1:", maxFlows: 1}, "want HOST:PORT"},
 		{"no flows", uf, datagramOptions{target: "127.0.0.1:9"}, "too low"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -478,49 +507,112 @@ func TestDatagramRefusesBadInput(t *testing.T) {
 }
 
 func TestDatagramTargetGrammar(t *testing.T) {
-	for _, tc := range []struct{ spec, host, port, unix string }{
-		{"127.0.0.1:53", "127.0.0.1", "53", ""},
-		{"[::1]:53", "::1", "53", ""},
-		{"::1:53", "::1", "53", ""},
-		{"localhost:domain", "localhost", "domain", ""},
-		{"example.org", "example.org", "80", ""},
-		{"/run/x.sock", "", "", "/run/x.sock"},
-		{"@abs", "", "", "@abs"},
+	for _, tc := range []struct {
+		spec, host string
+		port       int
+		fixed      string
+	}{
+		{"127.0.0.1:53", "", 0, "127.0.0.1:53"},
+		{"[::1]:53", "", 0, "[::1]:53"},
+		{"::1:53", "", 0, "[::1]:53"},
+		{"localhost:domain", "localhost", 53, ""},
+		{"example.org", "example.org", 80, ""},
+		{"/run/x.sock", "", 0, "/run/x.sock"},
+		{"@abs", "", 0, "@abs"},
 	} {
 		got, err := parseDatagramTarget(tc.spec)
 		if err != nil {
 			t.Errorf("%s: %v", tc.spec, err)
 			continue
 		}
-		if got.host != tc.host || got.port != tc.port {
-			t.Errorf("%s: host %q port %q, want %q %q", tc.spec, got.host, got.port, tc.host, tc.port)
+		if got.host != tc.host || (tc.host != "" && got.port != tc.port) {
+			t.Errorf("%s: host %q port %d, want %q %d", tc.spec, got.host, got.port, tc.host, tc.port)
 		}
-		if tc.unix != "" && !bytes.Equal([]byte(sockaddrString(got.sa)), []byte(tc.unix)) {
-			t.Errorf("%s: unix address %v", tc.spec, got.sa)
+		if tc.fixed != "" && (got.sa == nil || sockaddrString(got.sa) != tc.fixed) {
+			t.Errorf("%s: address %v, want %s", tc.spec, got.sa, tc.fixed)
 		}
 	}
-	for _, bad := range []string{"", "[::1", "host:", ":53", "/" + strings.Repeat("x", 108)} {
+	for _, bad := range []string{"", "[::1", "host:", ":53", "vsock:2:9", "/" + strings.Repeat("x", 108)} {
 		if _, err := parseDatagramTarget(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
 }
 
-func TestListenDatagramGrammar(t *testing.T) {
-	for _, tc := range []struct{ addr, network, address string }{
-		{"53", "udp", "[::]:53"},
-		{"127.0.0.1:53", "udp4", "127.0.0.1:53"},
-		{"[::1]:53", "udp6", "[::1]:53"},
-		{"/run/x", "unixgram", "/run/x"},
-		{"@x", "unixgram", "@x"},
-	} {
-		n, a, err := datagramListenAddr(tc.addr)
-		if err != nil || n != tc.network || a != tc.address {
-			t.Errorf("%s: %s %s %v, want %s %s", tc.addr, n, a, err, tc.network, tc.address)
-		}
+// TestDatagramTargetResolve: a name is resolved on first use, IPv4 first.
+func TestDatagramTargetResolve(t *testing.T) {
+	tg, err := parseDatagramTarget("localhost:5353")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "0", "host:53", "::1:53", "70000", "udp:53"} {
-		if _, _, err := datagramListenAddr(bad); err == nil {
+	sa, err := tg.resolve()
+	if err != nil {
+		t.Skipf("localhost does not resolve here: %v", err)
+	}
+	if got := sockaddrString(sa); got != "127.0.0.1:5353" {
+		t.Errorf("localhost:5353 resolved to %s, want 127.0.0.1:5353", got)
+	}
+}
+
+// freePort returns a UDP port that was free on every address a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+func TestListenDatagram(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "stale.sock")
+	if c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: stale, Net: "unixgram"}); err != nil {
+		t.Fatal(err)
+	} else {
+		c.Close() // leaves the socket file behind
+	}
+	port := strconv.Itoa(freePort(t))
+	for _, tc := range []struct {
+		addr    string
+		network string
+		sendTo  []string
+	}{
+		{port, "udp", []string{"127.0.0.1:" + port, "[::1]:" + port}},
+		{"127.0.0.1:" + port, "udp", []string{"127.0.0.1:" + port}},
+		{"[::1]:" + port, "udp", []string{"[::1]:" + port}},
+		{stale, "unixgram", []string{stale}},
+		{fmt.Sprintf("@sockvisor-test-listen-%d", os.Getpid()), "unixgram", []string{fmt.Sprintf("@sockvisor-test-listen-%d", os.Getpid())}},
+	} {
+		t.Run(tc.addr, func(t *testing.T) {
+			f, err := listenDatagram(tc.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pc, err := net.FilePacketConn(f)
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pc.Close()
+			for _, to := range tc.sendTo {
+				c, err := net.Dial(tc.network, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Write([]byte("x"))
+				c.Close()
+				pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, _, err := pc.ReadFrom(make([]byte, 10)); err != nil {
+					t.Errorf("datagram to %s not received: %v", to, err)
+				}
+			}
+		})
+	}
+	for _, bad := range []string{"", "0", "host:53", "::1:53", "70000", "udp:53", "vsock:2:53"} {
+		if f, err := listenDatagram(bad); err == nil {
+			f.Close()
 			t.Errorf("%q accepted", bad)
 		}
 	}
