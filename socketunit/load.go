@@ -1,11 +1,24 @@
 package socketunit
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // Options control how units are looked up.
 type Options struct {
 	// SearchPath is the unit search path for the service unit, drop-ins and templates. Nil means
-	// the directory of the unit file first, then DefaultSearchPath.
+	// the directory of the unit file first, then $SYSTEMD_UNIT_PATH (a trailing ':' appends the
+	// defaults) or DefaultSearchPath.
 	SearchPath []string
 }
 
@@ -26,9 +39,258 @@ func (l *Loaded) Refused() bool {
 	return false
 }
 
+// Sections a socket and a service unit may have.
+var (
+	socketSections  = []string{"Unit", "Socket", "Install"}
+	serviceSections = []string{"Unit", "Service", "Install"}
+)
+
 // LoadSocket reads the socket unit at path with its drop-ins, applies systemd's defaults and
 // load-time checks, and loads the service it triggers. The error is non-nil only when the file
 // cannot be read at all; everything else is a Diagnostic.
 func LoadSocket(path string, opts Options) (*Loaded, error) {
-	return nil, errors.ErrUnsupported // implemented by the unit-file work of issue 2
+	name := filepath.Base(path)
+	if !strings.HasSuffix(name, ".socket") {
+		return nil, fmt.Errorf("%s: not a socket unit (the name must end in .socket)", path)
+	}
+	fragment, dirs, err := resolveUnitPath(path, opts)
+	if err != nil && !errors.Is(err, errMasked) {
+		return nil, err
+	}
+	s := newSocket(name, fragment)
+	res := &Loaded{Socket: s}
+	if errors.Is(err, errMasked) {
+		res.Diagnostics = append(res.Diagnostics, Diagnostic{Location: Location{File: fragment}, Severity: SeverityError,
+			Message: fmt.Sprintf("Unit %s is masked.", name)})
+		return res, nil
+	}
+	p := &unitParser{name: name, spec: DefaultSpecifierContext(name), sock: s, exec: &s.Exec, kill: &s.Kill, unit: &s.Unit, install: &s.Install}
+	ok, err := p.parseUnit(fragment, dirs, socketSections)
+	if err != nil {
+		return nil, err
+	}
+	res.Diagnostics = p.diags
+	if !ok {
+		res.Diagnostics = append(res.Diagnostics, Diagnostic{Location: Location{File: fragment}, Severity: SeverityError,
+			Message: "Unit configuration has fatal error, unit will not be started."})
+		return res, nil
+	}
+	addSocketExtras(s)
+	res.Diagnostics = append(res.Diagnostics, verifySocket(s)...)
+	if res.Refused() {
+		return res, nil
+	}
+	svcName := serviceNameFor(s)
+	svc, diags, err := loadService(svcName, dirs)
+	res.Diagnostics = append(res.Diagnostics, diags...)
+	if err != nil || refused(diags) {
+		res.Diagnostics = append(res.Diagnostics, Diagnostic{Location: Location{File: fragment}, Severity: SeverityError,
+			Message: fmt.Sprintf("service %s not loaded, socket cannot be started.", svcName)})
+		return res, nil
+	}
+	if t := templateName(svc.Name); t != "" && s.Accept && s.Service == "" {
+		svc.Name = t // the template every connection's instance is made from
+	}
+	res.Service = svc
+	return res, nil
+}
+
+// LoadService loads a service unit by name ("echo.service", "echo@inst.service", found on the
+// search path, an instance from its template) or by path, with its drop-ins, defaults and
+// load-time checks. The error is non-nil when the unit is not found, masked or unreadable.
+func LoadService(name string, opts Options) (*Service, []Diagnostic, error) {
+	first := ""
+	if strings.ContainsRune(name, '/') {
+		first = filepath.Dir(name)
+		name = filepath.Base(name)
+	}
+	return loadService(name, searchPath(opts, first))
+}
+
+func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
+	fragment, err := findFragment(name, dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := newService(name, fragment)
+	p := &unitParser{name: name, spec: DefaultSpecifierContext(name), svc: svc, exec: &svc.Exec, kill: &svc.Kill, unit: &svc.Unit, install: &svc.Install}
+	ok, err := p.parseUnit(fragment, dirs, serviceSections)
+	if err != nil {
+		return nil, p.diags, err
+	}
+	if !ok {
+		p.diags = append(p.diags, Diagnostic{Location: Location{File: fragment}, Severity: SeverityError,
+			Message: "Unit configuration has fatal error, unit will not be started."})
+		return svc, p.diags, nil
+	}
+	return svc, append(p.diags, verifyService(svc)...), nil
+}
+
+func refused(diags []Diagnostic) bool {
+	return (&Loaded{Diagnostics: diags}).Refused()
+}
+
+// resolveUnitPath finds the file for a unit given as a path (or, when no such file exists, as a
+// name on the search path; an instance falls back to its template) and returns it with the
+// search path to use for drop-ins and the service.
+func resolveUnitPath(path string, opts Options) (string, []string, error) {
+	name := filepath.Base(path)
+	dir := filepath.Dir(path)
+	if _, err := os.Lstat(path); err == nil {
+		dirs := searchPath(opts, dir)
+		if isMasked(path) {
+			return path, dirs, fmt.Errorf("%s: %w", name, errMasked)
+		}
+		return path, dirs, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", nil, err
+	}
+	first := dir
+	if !strings.ContainsRune(path, '/') {
+		first = "" // a bare name: only the search path (and the current directory for templates)
+	}
+	dirs := searchPath(opts, first)
+	lookIn := dirs
+	if first == "" {
+		lookIn = append([]string{"."}, dirs...)
+	}
+	fragment, err := findFragment(name, lookIn)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("%s: %w", path, fs.ErrNotExist)
+	}
+	return fragment, dirs, err
+}
+
+// parseUnit parses the fragment and then its drop-ins. It returns false when systemd would
+// refuse the unit for a fatal parse error, and an error when the fragment cannot be read.
+func (p *unitParser) parseUnit(fragment string, dirs []string, sections []string) (bool, error) {
+	data, err := readUnitFile(fragment)
+	if err != nil {
+		return false, err
+	}
+	if !p.parseFile(fragment, data, sections) {
+		return false, nil
+	}
+	for _, d := range findDropins(p.name, dirs) {
+		data, err := readUnitFile(d)
+		if err != nil {
+			p.diags = append(p.diags, Diagnostic{Location: Location{File: d}, Severity: SeverityError,
+				Message: fmt.Sprintf("Failed to read drop-in: %s", strerror(err))})
+			return false, nil
+		}
+		if !p.parseFile(d, data, sections) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// readUnitFile reads a regular unit file; devices, FIFOs and directories are refused (reading
+// them could block or never end).
+func readUnitFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.IsDir():
+		return nil, &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR}
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return io.ReadAll(f)
+}
+
+// newSocket returns a socket unit with socket_init's defaults.
+func newSocket(name, path string) *Socket {
+	return &Socket{
+		Name:                  name,
+		Path:                  path,
+		Backlog:               math.MaxInt32, // SOMAXCONN_DELUXE (252-stable and later; mainline 252.0 had 4096)
+		SocketMode:            0o666,
+		DirectoryMode:         0o755,
+		MaxConnections:        64,
+		Priority:              -1,
+		IPTOS:                 -1,
+		IPTTL:                 -1,
+		Mark:                  -1,
+		AcceptFileDescriptors: true,
+		Timeout:               90 * 1e6,
+		TriggerLimitInterval:  Infinity, // "unset" until addSocketExtras
+		TriggerLimitBurst:     math.MaxUint32,
+		PollLimitInterval:     Infinity,
+		PollLimitBurst:        math.MaxUint32,
+		DeferTriggerMax:       Infinity,
+		Exec:                  defaultExec(StdioSpec{Kind: "null"}, StdioSpec{Kind: "journal"}, StdioSpec{Kind: "inherit"}),
+		Kill:                  defaultKill(),
+		Unit:                  UnitSection{DefaultDependencies: true},
+	}
+}
+
+// newService returns a service unit with systemd's defaults.
+func newService(name, path string) *Service {
+	return &Service{
+		Name:            name,
+		Path:            path,
+		Type:            "simple",
+		Restart:         "no",
+		RestartSec:      100 * 1e3,
+		TimeoutStartSec: 90 * 1e6,
+		TimeoutStopSec:  90 * 1e6,
+		Exec:            defaultExec(StdioSpec{Kind: "null"}, StdioSpec{Kind: "journal"}, StdioSpec{Kind: "inherit"}),
+		Kill:            defaultKill(),
+		Unit:            UnitSection{DefaultDependencies: true},
+	}
+}
+
+func defaultExec(in, out, errOut StdioSpec) ExecContext {
+	return ExecContext{UMask: 0o022, StandardInput: in, StandardOutput: out, StandardError: errOut}
+}
+
+func defaultKill() KillContext {
+	return KillContext{KillMode: "control-group", KillSignal: int(unix.SIGTERM), FinalKillSignal: int(unix.SIGKILL), SendSIGKILL: true}
+}
+
+// addSocketExtras fills in the defaults systemd's socket_add_extras sets after parsing.
+func addSocketExtras(s *Socket) {
+	if s.TriggerLimitInterval == Infinity {
+		s.TriggerLimitInterval = 2 * 1e6
+	}
+	if s.TriggerLimitBurst == math.MaxUint32 {
+		s.TriggerLimitBurst = 20
+		if s.Accept {
+			s.TriggerLimitBurst = 200
+		}
+	}
+	if s.PollLimitInterval == Infinity {
+		s.PollLimitInterval = 2 * 1e6
+	}
+	if s.PollLimitBurst == math.MaxUint32 {
+		s.PollLimitBurst = 15
+		if s.Accept {
+			s.PollLimitBurst = 150
+		}
+	}
+}
+
+// serviceNameFor returns the service a socket unit activates: Service=, NAME.service, or for
+// Accept=yes the instance NAME@internal.service that systemd-analyze verify checks (it loads
+// from the template NAME@.service).
+func serviceNameFor(s *Socket) string {
+	if s.Service != "" {
+		return s.Service
+	}
+	prefix := strings.TrimSuffix(s.Name, ".socket")
+	if s.Accept {
+		if at := strings.IndexByte(prefix, '@'); at >= 0 {
+			prefix = prefix[:at]
+		}
+		return prefix + "@internal.service"
+	}
+	return prefix + ".service"
 }

@@ -1,0 +1,95 @@
+package socketunit
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+)
+
+// execValue is config_parse_exec: each assignment appends its commands; empty resets the
+// list. A bad command line makes systemd refuse the unit unless the command has the "-" prefix.
+func execValue(f field[[]ExecCommand]) func(*unitParser, assignment) error {
+	return func(p *unitParser, a assignment) error {
+		if a.Value == "" {
+			*f(p) = nil
+			return nil
+		}
+		line, err := p.expand(a.Value, maxPrintfLen)
+		if err != nil {
+			return p.fatal(a, "Failed to resolve unit specifiers in '%s': %s", a.Value, strerror(err))
+		}
+		cmds, err := ParseExecLine(line)
+		if err != nil {
+			msg := execErrorText(err)
+			if errors.Is(err, syscall.ENOEXEC) {
+				return p.fatal(a, "%s", msg)
+			}
+			p.warn(a, "%s", msg)
+			return nil
+		}
+		for i := range cmds {
+			cmds[i].Source = a.Loc
+		}
+		*f(p) = append(*f(p), cmds...)
+		return nil
+	}
+}
+
+// execErrorText is the message of a command-line error without the errno suffix Go adds.
+func execErrorText(err error) string {
+	msg := err.Error()
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg = strings.TrimSuffix(msg, ": "+errno.Error())
+	}
+	return msg
+}
+
+// checkPath is path_simplify_and_warn(PATH_CHECK_ABSOLUTE): it returns the simplified path, or
+// records systemd's message ("fatal" drops ", ignoring") and returns false.
+func (p *unitParser) checkPath(a assignment, path string, fatal bool) (string, bool) {
+	clean, err := CheckPath(path, PathAbsolute)
+	if err == nil {
+		return clean, true
+	}
+	ignoring := ", ignoring"
+	sev := SeverityWarning
+	if fatal {
+		ignoring, sev = "", SeverityError
+	}
+	shown := clean
+	if shown == "" {
+		shown = path
+	}
+	var msg string
+	switch {
+	case !strings.HasPrefix(path, "/"):
+		msg = fmt.Sprintf("%s= path is not absolute%s: %s", a.Key, ignoring, path)
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		msg = fmt.Sprintf("%s= path has invalid length (%d bytes)%s.", a.Key, len(shown), ignoring)
+	default:
+		msg = fmt.Sprintf("%s= path is not normalized%s: %s", a.Key, ignoring, shown)
+	}
+	p.add(a, sev, false, "%s", msg)
+	return "", false
+}
+
+// parseFile tokenizes one file of a unit and applies its assignments. It returns false when
+// systemd would stop and refuse the unit.
+func (p *unitParser) parseFile(file string, data []byte, sections []string) bool {
+	t := tokenize(file, data, sections)
+	// Tokenizer findings and assignments are interleaved by line, as systemd reports them.
+	diags := t.Diagnostics
+	for _, a := range t.Assignments {
+		for len(diags) > 0 && diags[0].Line < a.Loc.Line {
+			p.diags = append(p.diags, diags[0])
+			diags = diags[1:]
+		}
+		if err := p.assign(a); err != nil {
+			return false // systemd stops reading here: later findings are never made
+		}
+	}
+	p.diags = append(p.diags, diags...)
+	return !t.Fatal
+}

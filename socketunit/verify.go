@@ -1,0 +1,162 @@
+package socketunit
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// Verify checks a socket or service unit the way systemd-analyze verify does, and adds
+// sockvisor's own findings (Own set): commands that do not exist, ports this process may not
+// bind. The error is non-nil only when the unit cannot be read at all.
+func Verify(path string, opts Options) ([]Diagnostic, error) {
+	return verifyWith(path, opts, hostEnv())
+}
+
+// verifyEnv is what the own checks need to know about the host.
+type verifyEnv struct {
+	unprivilegedPortStart int  // net.ipv4.ip_unprivileged_port_start
+	canBindLow            bool // root or CAP_NET_BIND_SERVICE
+	searchPath            []string
+}
+
+func hostEnv() verifyEnv {
+	env := verifyEnv{unprivilegedPortStart: 1024, searchPath: []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}}
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			env.unprivilegedPortStart = n
+		}
+	}
+	env.canBindLow = hasCapability(10) // CAP_NET_BIND_SERVICE
+	return env
+}
+
+// hasCapability reports whether bit cap is set in this process's effective capabilities.
+func hasCapability(bit uint) bool {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return os.Geteuid() == 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "CapEff:"); ok {
+			n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && n&(1<<bit) != 0
+		}
+	}
+	return os.Geteuid() == 0
+}
+
+func verifyWith(path string, opts Options, env verifyEnv) ([]Diagnostic, error) {
+	switch filepath.Ext(path) {
+	case ".socket":
+		res, err := LoadSocket(path, opts)
+		if err != nil {
+			return nil, err
+		}
+		diags := res.Diagnostics
+		if res.Refused() {
+			return diags, nil
+		}
+		diags = append(diags, env.portFindings(res.Socket)...)
+		so := res.Socket
+		diags = append(diags, env.commandFindings("ExecStartPre", so.ExecStartPre)...)
+		diags = append(diags, env.commandFindings("ExecStartPost", so.ExecStartPost)...)
+		diags = append(diags, env.commandFindings("ExecStopPre", so.ExecStopPre)...)
+		diags = append(diags, env.commandFindings("ExecStopPost", so.ExecStopPost)...)
+		if res.Service != nil {
+			diags = append(diags, env.serviceFindings(res.Service)...)
+		}
+		return diags, nil
+	case ".service":
+		svc, diags, err := LoadService(path, opts)
+		if err != nil {
+			return nil, err
+		}
+		if refused(diags) {
+			return diags, nil
+		}
+		return append(diags, env.serviceFindings(svc)...), nil
+	}
+	return nil, fmt.Errorf("%s: not a socket or service unit (the name must end in .socket or .service)", path)
+}
+
+func (env verifyEnv) serviceFindings(s *Service) []Diagnostic {
+	var out []Diagnostic
+	out = append(out, env.commandFindings("ExecStartPre", s.ExecStartPre)...)
+	out = append(out, env.commandFindings("ExecStart", s.ExecStart)...)
+	out = append(out, env.commandFindings("ExecStartPost", s.ExecStartPost)...)
+	out = append(out, env.commandFindings("ExecReload", s.ExecReload)...)
+	out = append(out, env.commandFindings("ExecStop", s.ExecStop)...)
+	out = append(out, env.commandFindings("ExecStopPost", s.ExecStopPost)...)
+	return out
+}
+
+// commandFindings reports commands whose executable does not exist or is not executable.
+func (env verifyEnv) commandFindings(key string, cmds []ExecCommand) []Diagnostic {
+	var out []Diagnostic
+	for _, c := range cmds {
+		if c.Path == "" || strings.ContainsAny(c.Path, "$%") {
+			continue // expanded at run time
+		}
+		problem := ""
+		if strings.HasPrefix(c.Path, "/") {
+			problem = executableProblem(c.Path)
+		} else if !env.inSearchPath(c.Path) {
+			problem = fmt.Sprintf("%s is not found in %s", c.Path, strings.Join(env.searchPath, ":"))
+		}
+		if problem != "" {
+			out = append(out, Diagnostic{Location: c.Source, Key: key, Severity: SeverityWarning, Own: true,
+				Message: fmt.Sprintf("%s= command %s: it will fail to start", key, problem)})
+		}
+	}
+	return out
+}
+
+func executableProblem(path string) string {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s: %s", path, strerror(err))
+	case st.IsDir():
+		return fmt.Sprintf("%s: %s", path, strerror(syscall.EISDIR))
+	case st.Mode().Perm()&0o111 == 0:
+		return fmt.Sprintf("%s is not executable", path)
+	}
+	return ""
+}
+
+func (env verifyEnv) inSearchPath(name string) bool {
+	for _, d := range env.searchPath {
+		if executableProblem(filepath.Join(d, name)) == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// portFindings reports IP ports this process may not bind.
+func (env verifyEnv) portFindings(s *Socket) []Diagnostic {
+	if env.canBindLow {
+		return nil
+	}
+	var out []Diagnostic
+	for _, l := range s.Listen {
+		a := l.Address
+		if !l.Kind.IsSocket() || a.Family != syscall.AF_INET && a.Family != syscall.AF_INET6 {
+			continue
+		}
+		if a.Port == 0 || int(a.Port) >= env.unprivilegedPortStart {
+			continue
+		}
+		out = append(out, Diagnostic{Location: l.Source, Key: l.Kind.String(), Severity: SeverityWarning, Own: true,
+			Message: fmt.Sprintf("port %d is below %d (net.ipv4.ip_unprivileged_port_start) and this process lacks CAP_NET_BIND_SERVICE: listening will fail unless sockvisor runs as root or with that capability",
+				a.Port, env.unprivilegedPortStart)})
+	}
+	return out
+}
