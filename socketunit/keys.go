@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Section is a unit-file section a key may appear in.
@@ -142,6 +143,8 @@ type unitParser struct {
 	unit    *UnitSection
 	install *InstallSection
 	diags   []Diagnostic
+
+	fatalErrno syscall.Errno // why the file could not be read to the end, if it could not
 }
 
 func (p *unitParser) add(a assignment, sev Severity, own bool, format string, args ...any) {

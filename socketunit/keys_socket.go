@@ -422,6 +422,9 @@ func userValue(f field[string]) func(*unitParser, assignment) error {
 		if !strict {
 			p.warn(a, "Accepting user/group name '%s', which does not match strict user/group name rules.", v)
 		}
+		if v == "nobody" && (a.Key == "User" || a.Key == "SocketUser") {
+			p.warn(a, "Special user nobody configured, this is not safe!")
+		}
 		*f(p) = v
 		return nil
 	}

@@ -17,7 +17,7 @@ func unitKeys() []*Key {
 		{Name: "Documentation", Sections: SectionUnit, Value: "URLs", Resets: true, Repeats: true, Applied: true,
 			Doc: "documentation URLs", apply: documentationValue},
 		{Name: "DefaultDependencies", Sections: SectionUnit, Value: "boolean", Default: "yes", Applied: true,
-			Doc: "implicit dependencies on sockets.target, sysinit.target, shutdown.target",
+			Doc:   "implicit dependencies on sockets.target, sysinit.target, shutdown.target",
 			apply: boolValue(onUnit(func(u *UnitSection) *bool { return &u.DefaultDependencies }))},
 		{Name: "StopWhenUnneeded", Sections: SectionUnit, Value: "boolean", Default: "no", Applied: true,
 			Doc: "stop when no longer needed", apply: boolValue(onUnit(func(u *UnitSection) *bool { return &u.StopWhenUnneeded }))},

@@ -71,8 +71,6 @@ func LoadSocket(path string, opts Options) (*Loaded, error) {
 	}
 	res.Diagnostics = p.diags
 	if !ok {
-		res.Diagnostics = append(res.Diagnostics, Diagnostic{Location: Location{File: fragment}, Severity: SeverityError,
-			Message: "Unit configuration has fatal error, unit will not be started."})
 		return res, nil
 	}
 	addSocketExtras(s)
@@ -119,8 +117,6 @@ func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
 		return nil, p.diags, err
 	}
 	if !ok {
-		p.diags = append(p.diags, Diagnostic{Location: Location{File: fragment}, Severity: SeverityError,
-			Message: "Unit configuration has fatal error, unit will not be started."})
 		return svc, p.diags, nil
 	}
 	return svc, append(p.diags, verifyService(svc)...), nil
@@ -174,8 +170,12 @@ func (p *unitParser) parseUnit(fragment string, dirs []string, sections []string
 	for _, d := range findDropins(p.name, dirs) {
 		data, err := readUnitFile(d)
 		if err != nil {
-			p.diags = append(p.diags, Diagnostic{Location: Location{File: d}, Severity: SeverityError,
-				Message: fmt.Sprintf("Failed to read drop-in: %s", strerror(err))})
+			p.fatalErrno = syscall.EIO
+			var errno syscall.Errno
+			if errors.As(err, &errno) {
+				p.fatalErrno = errno
+			}
+			p.diags = append(p.diags, p.loadFailure(d))
 			return false, nil
 		}
 		if !p.parseFile(d, data, sections) {

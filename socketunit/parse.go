@@ -47,37 +47,48 @@ func execErrorText(err error) string {
 }
 
 // checkPath is path_simplify_and_warn(PATH_CHECK_ABSOLUTE): it returns the simplified path, or
-// records systemd's message ("fatal" drops ", ignoring") and returns false.
+// records systemd's message ("fatal": the unit is refused, and the wording drops ", ignoring")
+// and returns false.
 func (p *unitParser) checkPath(a assignment, path string, fatal bool) (string, bool) {
 	clean, err := CheckPath(path, PathAbsolute)
 	if err == nil {
 		return clean, true
 	}
-	ignoring := ", ignoring"
 	sev := SeverityWarning
 	if fatal {
-		ignoring, sev = "", SeverityError
+		sev = SeverityError
 	}
-	shown := clean
-	if shown == "" {
-		shown = path
-	}
-	var msg string
-	switch {
-	case !strings.HasPrefix(path, "/"):
-		msg = fmt.Sprintf("%s= path is not absolute%s: %s", a.Key, ignoring, path)
-	case errors.Is(err, syscall.ENAMETOOLONG):
-		msg = fmt.Sprintf("%s= path has invalid length (%d bytes)%s.", a.Key, len(shown), ignoring)
-	default:
-		msg = fmt.Sprintf("%s= path is not normalized%s: %s", a.Key, ignoring, shown)
+	var pe *PathError
+	msg := err.Error()
+	if errors.As(err, &pe) {
+		msg = pe.Message(a.Key, fatal)
 	}
 	p.add(a, sev, false, "%s", msg)
 	return "", false
 }
 
-// parseFile tokenizes one file of a unit and applies its assignments. It returns false when
-// systemd would stop and refuse the unit.
+// parseFile tokenizes one file of a unit and applies its assignments. It returns false, with
+// systemd's summary finding recorded, when systemd would stop and refuse the unit.
 func (p *unitParser) parseFile(file string, data []byte, sections []string) bool {
+	ok := p.parseAssignments(file, data, sections)
+	if !ok {
+		p.diags = append(p.diags, p.loadFailure(file))
+	}
+	return ok
+}
+
+// loadFailure is the summary systemd prints for a unit it refuses while parsing: a fatal
+// setting, or a file it could not read to the end (an errno then).
+func (p *unitParser) loadFailure(file string) Diagnostic {
+	d := Diagnostic{Location: Location{File: file}, Severity: SeverityError,
+		Message: "Unit configuration has fatal error, unit will not be started."}
+	if p.fatalErrno != 0 {
+		d.Message = fmt.Sprintf("Unit %s failed to load properly, please adjust/correct and reload service manager: %s", p.name, strerror(p.fatalErrno))
+	}
+	return d
+}
+
+func (p *unitParser) parseAssignments(file string, data []byte, sections []string) bool {
 	t := tokenize(file, data, sections)
 	// Tokenizer findings and assignments are interleaved by line, as systemd reports them.
 	diags := t.Diagnostics
@@ -91,5 +102,6 @@ func (p *unitParser) parseFile(file string, data []byte, sections []string) bool
 		}
 	}
 	p.diags = append(p.diags, diags...)
+	p.fatalErrno = t.FatalErrno
 	return !t.Fatal
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -31,8 +32,10 @@ type tokenized struct {
 	Assignments []assignment
 	Diagnostics []Diagnostic
 	// Fatal is set when systemd stops reading the file and refuses the unit (an invalid section
-	// header, a line that is not UTF-8 clean, a line over 1 MiB).
-	Fatal bool
+	// header, a line that is not UTF-8 clean, a line over 1 MiB); FatalErrno is the error it
+	// reports for it.
+	Fatal      bool
+	FatalErrno syscall.Errno
 }
 
 // tokenize splits a unit file into assignments the way systemd's config_parse does. sections
@@ -73,7 +76,7 @@ func (t *tokenizer) run(data []byte) {
 		data = rest
 		if !ok {
 			t.diag(line+1, SeverityError, "Line too long (the limit is %d bytes), refusing the unit.", maxLineLen-1)
-			t.out.Fatal = true
+			t.out.Fatal, t.out.FatalErrno = true, syscall.ENOBUFS
 			return
 		}
 		line++
@@ -89,7 +92,7 @@ func (t *tokenizer) run(data []byte) {
 		if inCont {
 			if len(continuation)+len(raw) > maxLineLen {
 				t.diag(line, SeverityError, "Continuation line too long (the limit is %d bytes), refusing the unit.", maxLineLen)
-				t.out.Fatal = true
+				t.out.Fatal, t.out.FatalErrno = true, syscall.ENOBUFS
 				return
 			}
 			continuation = append(continuation, raw...)
@@ -172,13 +175,13 @@ func (t *tokenizer) parseLine(line int, l string) bool {
 	}
 	if !utf8Clean(l) {
 		t.diag(line, SeverityError, "String is not UTF-8 clean, ignoring assignment: %s", utf8EscapeInvalid(l))
-		t.out.Fatal = true
+		t.out.Fatal, t.out.FatalErrno = true, syscall.EINVAL
 		return false
 	}
 	if l[0] == '[' {
 		if l[len(l)-1] != ']' {
 			t.diag(line, SeverityError, "Invalid section header '%s'", l)
-			t.out.Fatal = true
+			t.out.Fatal, t.out.FatalErrno = true, syscall.EBADMSG
 			return false
 		}
 		name := l[1 : len(l)-1]
