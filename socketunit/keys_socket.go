@@ -150,14 +150,12 @@ func (p *unitParser) expand(s string, limit int) (string, error) {
 		}
 		return s, nil
 	}
-	v, err := ExpandSpecifiers(s, p.spec)
-	if err != nil {
-		return "", err
+	c := p.spec
+	c.MaxLength = limit
+	if limit == maxUnitNameLen {
+		return ExpandUnitNameSpecifiers(s, c)
 	}
-	if len(v) > limit {
-		return "", syscall.ENAMETOOLONG
-	}
-	return v, nil
+	return ExpandSpecifiers(s, c)
 }
 
 func listenValue(kind ListenKind) func(*unitParser, assignment) error {

@@ -3,8 +3,6 @@ package socketunit
 import (
 	"errors"
 	"fmt"
-	"strings"
-	"syscall"
 )
 
 // execValue is config_parse_exec: each assignment appends its commands; empty resets the
@@ -15,35 +13,31 @@ func execValue(f field[[]ExecCommand]) func(*unitParser, assignment) error {
 			*f(p) = nil
 			return nil
 		}
-		line, err := p.expand(a.Value, maxPrintfLen)
-		if err != nil {
-			return p.fatal(a, "Failed to resolve unit specifiers in '%s': %s", a.Value, strerror(err))
-		}
-		cmds, err := ParseExecLine(line)
-		if err != nil {
-			msg := execErrorText(err)
-			if errors.Is(err, syscall.ENOEXEC) {
-				return p.fatal(a, "%s", msg)
-			}
-			p.warn(a, "%s", msg)
-			return nil
-		}
+		cmds, err := ParseExecLineExpand(a.Value, p.spec)
 		for i := range cmds {
 			cmds[i].Source = a.Loc
 		}
 		*f(p) = append(*f(p), cmds...)
+		if err == nil {
+			return nil
+		}
+		var le *ExecLineError
+		if !errors.As(err, &le) {
+			p.warn(a, "%s", err.Error())
+			return nil
+		}
+		for _, w := range le.Warnings {
+			p.warn(a, "%s", w)
+		}
+		switch {
+		case le.Message == "":
+		case le.Fatal:
+			return p.fatal(a, "%s", le.Message)
+		default:
+			p.warn(a, "%s", le.Message)
+		}
 		return nil
 	}
-}
-
-// execErrorText is the message of a command-line error without the errno suffix Go adds.
-func execErrorText(err error) string {
-	msg := err.Error()
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		msg = strings.TrimSuffix(msg, ": "+errno.Error())
-	}
-	return msg
 }
 
 // checkPath is path_simplify_and_warn(PATH_CHECK_ABSOLUTE): it returns the simplified path, or
