@@ -35,8 +35,9 @@ type Report struct {
 }
 
 // ReadBack reads every setting of an open fd of u back from the kernel: each socket option row
-// that applies to the socket (getsockopt), the listen backlog (sock_diag), and for
-// file-system nodes, queues and pipes their mode, owner, pipe size and queue attributes.
+// that applies to the socket (getsockopt; Smack labels only where the kernel runs Smack), the
+// listen backlog (sock_diag), and for file-system nodes, queues and pipes their mode, owner,
+// pipe size and queue attributes.
 // Settings the unit leaves alone are included with an empty Want.
 func ReadBack(u *socketunit.Socket, fd FD) (Report, error) {
 	r := Report{Kind: fd.Listen.Kind.String(), Inherited: fd.Inherited}
@@ -85,9 +86,10 @@ func readSocket(r *Report, u *socketunit.Socket, l *socketunit.Listen, fd int) e
 	if isInet(&a) && u.SocketProtocol != 0 {
 		r.Readings = append(r.Readings, Reading{Key: "SocketProtocol", Value: strconv.Itoa(a.Protocol), Want: strconv.Itoa(l.Address.Protocol)})
 	}
+	smack := smackActive()
 	for i := range socketOptions {
 		o := &socketOptions[i]
-		if o.applies(&a) {
+		if o.applies(&a) && (o.kind != smackValue || smack) {
 			r.Readings = append(r.Readings, o.read(fd, u, &a))
 		}
 	}
@@ -132,10 +134,6 @@ func (o *sockOption) read(fd int, u *socketunit.Socket, a *socketunit.Address) R
 		return r
 	case o.kind == smackValue:
 		r := Reading{Key: o.key, Want: want}
-		if !smackActive() {
-			r.Value, r.Want = "(no Smack)", ""
-			return r
-		}
 		attr := "security.SMACK64IPIN"
 		if v.i == smackIPOut || o.key == "SmackLabelIPOut" {
 			attr = "security.SMACK64IPOUT"
