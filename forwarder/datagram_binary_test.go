@@ -1,0 +1,134 @@
+//go:build linux
+
+package forwarder
+
+import (
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sockvisor/sockvisor/internal/testbin"
+)
+
+// freeUDPAddr returns a loopback UDP address nobody uses right now.
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().String()
+}
+
+// exchangeRetry sends msg to addr until a reply comes (the proxy may still be starting), for
+// up to 10 s, and returns it ("" if none came).
+func exchangeRetry(t *testing.T, c net.PacketConn, addr, msg string) string {
+	t.Helper()
+	to, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if got, _ := exchange(t, c, to, msg, 200*time.Millisecond); got != "" {
+			return got
+		}
+	}
+	return ""
+}
+
+// TestDatagramActivatedBinary: `systemd-socket-activate -d -l ADDR sockvisor proxy TARGET`
+// forwards UDP; systemd-socket-proxyd, in the same run, refuses the datagram socket (its bug
+// #1: stream sockets only).
+func TestDatagramActivatedBinary(t *testing.T) {
+	t.Parallel()
+	sa, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skip("systemd-socket-activate missing (Debian package systemd)")
+	}
+	be := startEcho(t, "udp4", "127.0.0.1:0", false)
+	for _, im := range impls(t) {
+		t.Run(im.name, func(t *testing.T) {
+			addr := freeUDPAddr(t)
+			a := startCmd(t, exec.Command(sa, append([]string{"-d", "-l", addr}, im.argv(be.conn.LocalAddr().String())...)...))
+			c := udpClient(t, "udp4", "127.0.0.1:0")
+			switch im.name {
+			case "sockvisor":
+				if got := exchangeRetry(t, c, addr, "ping"); got != "echo:ping" {
+					t.Fatalf("reply %q, want echo:ping", got)
+				}
+				for i := range 5 {
+					msg := "again " + strconv.Itoa(i)
+					if got, _ := exchange(t, c, c2a(t, addr), msg, 5*time.Second); got != "echo:"+msg {
+						t.Errorf("reply %q, want echo:%s", got, msg)
+					}
+				}
+				a.cmd.Process.Signal(syscall.SIGTERM)
+				if err, ok := a.exited(5 * time.Second); !ok || exitStatus(err) != "exit 0" {
+					t.Errorf("after SIGTERM: ended=%v %s, want exit 0", ok, exitStatus(err))
+				}
+			case "proxyd":
+				// The first datagram makes systemd-socket-activate exec it; it then gives up.
+				var err error
+				ok := false
+				for deadline := time.Now().Add(10 * time.Second); !ok && time.Now().Before(deadline); {
+					if got, _ := exchange(t, c, c2a(t, addr), "ping", 100*time.Millisecond); got != "" {
+						t.Errorf("systemd-socket-proxyd answered %q over UDP", got)
+					}
+					err, ok = a.exited(100 * time.Millisecond)
+				}
+				if !ok || exitStatus(err) != "exit 1" || !strings.Contains(a.stderr.String(), "Passed in socket is not a stream socket.") {
+					t.Errorf("systemd-socket-proxyd with a datagram socket: ended=%v %s, output %q", ok, exitStatus(err), a.stderr)
+				}
+			}
+		})
+	}
+}
+
+func c2a(t *testing.T, addr string) net.Addr {
+	a, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestDatagramListenFlagBinary: `sockvisor proxy --listen-datagram=ADDR TARGET` on its own,
+// with a unixgram backend and UDP plus unixgram listeners side by side.
+func TestDatagramListenFlagBinary(t *testing.T) {
+	t.Parallel()
+	bin := testbin.Path(t)
+	bePath := t.TempDir() + "/be.sock"
+	startEcho(t, "unixgram", bePath, false)
+	udpAddr := freeUDPAddr(t)
+	unixAddr := "@sockvisor-test-listen-datagram-" + strconv.Itoa(syscall.Getpid())
+	a := startCmd(t, exec.Command(bin, "proxy", "--listen-datagram="+udpAddr, "--listen-datagram="+unixAddr, bePath))
+	c := udpClient(t, "udp4", "127.0.0.1:0")
+	if got := exchangeRetry(t, c, udpAddr, "over udp"); got != "echo:over udp" {
+		t.Fatalf("UDP reply %q", got)
+	}
+	u := udpClient(t, "unixgram", t.TempDir()+"/client.sock")
+	if got, _ := exchange(t, u, &net.UnixAddr{Name: unixAddr, Net: "unixgram"}, "over unix", 5*time.Second); got != "echo:over unix" {
+		t.Errorf("unixgram reply %q", got)
+	}
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	if err, ok := a.exited(5 * time.Second); !ok || exitStatus(err) != "exit 0" {
+		t.Errorf("after SIGTERM: ended=%v %s, want exit 0", ok, exitStatus(err))
+	}
+}
+
+// TestDatagramBinaryRefusesProxyV1: version 1 of the PROXY protocol has no way to describe a
+// datagram; asking for it with a datagram socket is an error, not a silent drop.
+func TestDatagramBinaryRefusesProxyV1(t *testing.T) {
+	t.Parallel()
+	bin := testbin.Path(t)
+	a := startCmd(t, exec.Command(bin, "proxy", "--proxy-protocol=v1", "--listen-datagram="+freeUDPAddr(t), "127.0.0.1:9"))
+	err, ok := a.exited(10 * time.Second)
+	if !ok || exitStatus(err) != "exit 1" || !strings.Contains(a.stderr.String(), "version 1 cannot describe datagrams") {
+		t.Errorf("ended=%v %s, output %q; want exit 1 with a clear message", ok, exitStatus(err), a.stderr)
+	}
+}
