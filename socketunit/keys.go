@@ -134,17 +134,28 @@ func lookupKey(section, key string) *Key {
 
 // unitParser applies assignments to the unit being loaded.
 type unitParser struct {
-	name    string // unit name, e.g. "echo.socket"
-	spec    SpecifierContext
-	sock    *Socket // nil for a service
-	svc     *Service
-	exec    *ExecContext
-	kill    *KillContext
-	unit    *UnitSection
-	install *InstallSection
-	diags   []Diagnostic
+	name     string            // unit name, e.g. "echo.socket"
+	fragment string            // the unit file, for %y/%Y
+	spec     *SpecifierContext // built on first use: most units have no specifiers
+	sock     *Socket           // nil for a service
+	svc      *Service
+	exec     *ExecContext
+	kill     *KillContext
+	unit     *UnitSection
+	install  *InstallSection
+	diags    []Diagnostic
 
 	fatalErrno syscall.Errno // why the file could not be read to the end, if it could not
+}
+
+// specifiers returns the specifier values of the unit (reading the host's facts once).
+func (p *unitParser) specifiers() SpecifierContext {
+	if p.spec == nil {
+		c := DefaultSpecifierContext(p.name)
+		c.FragmentPath = p.fragment
+		p.spec = &c
+	}
+	return *p.spec
 }
 
 func (p *unitParser) add(a assignment, sev Severity, own bool, format string, args ...any) {

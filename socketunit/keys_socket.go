@@ -150,7 +150,7 @@ func (p *unitParser) expand(s string, limit int) (string, error) {
 		}
 		return s, nil
 	}
-	c := p.spec
+	c := p.specifiers()
 	c.MaxLength = limit
 	if limit == maxUnitNameLen {
 		return ExpandUnitNameSpecifiers(s, c)

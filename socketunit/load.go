@@ -64,7 +64,7 @@ func LoadSocket(path string, opts Options) (*Loaded, error) {
 			Message: fmt.Sprintf("Unit %s is masked.", name)})
 		return res, nil
 	}
-	p := &unitParser{name: name, spec: specifierContext(name, fragment), sock: s, exec: &s.Exec, kill: &s.Kill, unit: &s.Unit, install: &s.Install}
+	p := &unitParser{name: name, fragment: fragment, sock: s, exec: &s.Exec, kill: &s.Kill, unit: &s.Unit, install: &s.Install}
 	ok, err := p.parseUnit(fragment, dirs, socketSections)
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
 		return nil, nil, err
 	}
 	svc := newService(name, fragment)
-	p := &unitParser{name: name, spec: specifierContext(name, fragment), svc: svc, exec: &svc.Exec, kill: &svc.Kill, unit: &svc.Unit, install: &svc.Install}
+	p := &unitParser{name: name, fragment: fragment, svc: svc, exec: &svc.Exec, kill: &svc.Kill, unit: &svc.Unit, install: &svc.Install}
 	ok, err := p.parseUnit(fragment, dirs, serviceSections)
 	if err != nil {
 		return nil, p.diags, err
@@ -120,12 +120,6 @@ func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
 		return svc, p.diags, nil
 	}
 	return svc, append(p.diags, verifyService(svc)...), nil
-}
-
-func specifierContext(name, fragment string) SpecifierContext {
-	c := DefaultSpecifierContext(name)
-	c.FragmentPath = fragment
-	return c
 }
 
 func refused(diags []Diagnostic) bool {

@@ -132,7 +132,11 @@ func findDropins(name string, dirs []string) []string {
 	chosen := map[string]string{}
 	for _, d := range dirs {
 		for _, dd := range dropinDirNames(name) {
-			entries, err := os.ReadDir(filepath.Join(d, dd))
+			dpath := filepath.Join(d, dd)
+			if _, err := os.Stat(dpath); err != nil {
+				continue // one stat instead of a failing open for the usual case of no drop-ins
+			}
+			entries, err := os.ReadDir(dpath)
 			if err != nil {
 				continue
 			}

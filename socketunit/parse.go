@@ -3,6 +3,7 @@ package socketunit
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // execValue is config_parse_exec: each assignment appends its commands; empty resets the
@@ -13,7 +14,13 @@ func execValue(f field[[]ExecCommand]) func(*unitParser, assignment) error {
 			*f(p) = nil
 			return nil
 		}
-		cmds, err := ParseExecLineExpand(a.Value, p.spec)
+		var cmds []ExecCommand
+		var err error
+		if strings.Contains(a.Value, "%") {
+			cmds, err = ParseExecLineExpand(a.Value, p.specifiers())
+		} else {
+			cmds, err = ParseExecLine(a.Value)
+		}
 		for i := range cmds {
 			cmds[i].Source = a.Loc
 		}

@@ -19,20 +19,26 @@ func Verify(path string, opts Options) ([]Diagnostic, error) {
 
 // verifyEnv is what the own checks need to know about the host.
 type verifyEnv struct {
-	unprivilegedPortStart int  // net.ipv4.ip_unprivileged_port_start
-	canBindLow            bool // root or CAP_NET_BIND_SERVICE
-	searchPath            []string
+	// lowPorts returns the first port an unprivileged process may bind
+	// (net.ipv4.ip_unprivileged_port_start) and whether this process may bind below it anyway
+	// (root or CAP_NET_BIND_SERVICE); called only when a unit has such a port.
+	lowPorts   func() (start int, allowed bool)
+	searchPath []string
 }
 
 func hostEnv() verifyEnv {
-	env := verifyEnv{unprivilegedPortStart: 1024, searchPath: []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}}
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			env.unprivilegedPortStart = n
-		}
+	return verifyEnv{
+		lowPorts: func() (int, bool) {
+			start := 1024
+			if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
+				if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+					start = n
+				}
+			}
+			return start, hasCapability(10) // CAP_NET_BIND_SERVICE
+		},
+		searchPath: []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"},
 	}
-	env.canBindLow = hasCapability(10) // CAP_NET_BIND_SERVICE
-	return env
 }
 
 // hasCapability reports whether bit cap is set in this process's effective capabilities.
@@ -142,21 +148,23 @@ func (env verifyEnv) inSearchPath(name string) bool {
 
 // portFindings reports IP ports this process may not bind.
 func (env verifyEnv) portFindings(s *Socket) []Diagnostic {
-	if env.canBindLow {
-		return nil
-	}
 	var out []Diagnostic
+	checked, start, allowed := false, 0, false
 	for _, l := range s.Listen {
 		a := l.Address
-		if !l.Kind.IsSocket() || a.Family != syscall.AF_INET && a.Family != syscall.AF_INET6 {
+		if !l.Kind.IsSocket() || a.Family != syscall.AF_INET && a.Family != syscall.AF_INET6 || a.Port == 0 || a.Port >= 1024 {
 			continue
 		}
-		if a.Port == 0 || int(a.Port) >= env.unprivilegedPortStart {
+		if !checked {
+			start, allowed = env.lowPorts()
+			checked = true
+		}
+		if allowed || int(a.Port) >= start {
 			continue
 		}
 		out = append(out, Diagnostic{Location: l.Source, Key: l.Kind.String(), Severity: SeverityWarning, Own: true,
 			Message: fmt.Sprintf("port %d is below %d (net.ipv4.ip_unprivileged_port_start) and this process lacks CAP_NET_BIND_SERVICE: listening will fail unless sockvisor runs as root or with that capability",
-				a.Port, env.unprivilegedPortStart)})
+				a.Port, start)})
 	}
 	return out
 }
