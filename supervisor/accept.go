@@ -40,6 +40,9 @@ func (m *manager) acceptOne(u *unit, p *port, log *slog.Logger) {
 	}
 	conn := os.NewFile(uintptr(cfd), "connection")
 	m.b.connOptions(u.sock(), conn)
+	// Services get a blocking connection, as systemd hands it over (inetd-style daemons read
+	// stdin with plain read(2)).
+	_ = unix.SetNonblock(cfd, false)
 	m.enterRunningConn(u, conn, cfd, log)
 }
 

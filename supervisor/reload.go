@@ -38,6 +38,9 @@ func (m *manager) apply(loaded []*socketunit.Loaded, resetFailed bool, refused m
 	}
 	for _, l := range loaded {
 		u := m.units[l.Socket.Name]
+		if u == nil || !sameConfig(u.loaded, l) {
+			m.logDiagnostics(l) // new or changed: say what sockvisor makes of it
+		}
 		if u == nil {
 			u = newUnit(l)
 			m.units[u.name] = u

@@ -5,6 +5,7 @@ package supervisor
 import (
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,7 +72,7 @@ func (w *watcher) loop() {
 			if !ok {
 				return
 			}
-			if ev.Op == fsnotify.Chmod {
+			if ev.Op == fsnotify.Chmod || !unitRelated(ev.Name) {
 				continue
 			}
 			t.Reset(reloadDebounce)
@@ -91,6 +92,17 @@ func (w *watcher) loop() {
 			}
 		}
 	}
+}
+
+// unitRelated reports whether a changed path can matter to the unit set: unit files, drop-ins,
+// and the *.d / *.wants directories (other files in a unit directory, such as a log, do not).
+func unitRelated(path string) bool {
+	for _, suf := range []string{".socket", ".service", ".conf", ".d", ".wants"} {
+		if strings.HasSuffix(path, suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // close stops watching.

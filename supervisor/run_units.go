@@ -100,17 +100,8 @@ func (m *manager) loadAll() (out []*socketunit.Loaded, refused map[string]bool) 
 			refused[filepath.Base(p)] = true
 			continue
 		}
-		for _, d := range l.Diagnostics {
-			switch d.Severity {
-			case socketunit.SeverityError:
-				m.log.Error(d.String())
-			case socketunit.SeverityWarning:
-				m.log.Warn(d.String())
-			default:
-				m.log.Info(d.String())
-			}
-		}
 		if l.Refused() {
+			m.logDiagnostics(l)
 			m.log.Error("unit refused, skipping it", "unit", filepath.Base(p))
 			refused[filepath.Base(p)] = true
 			continue
@@ -123,6 +114,20 @@ func (m *manager) loadAll() (out []*socketunit.Loaded, refused map[string]bool) 
 		out = append(out, l)
 	}
 	return out, refused
+}
+
+// logDiagnostics logs what loading a unit found, each finding at its severity.
+func (m *manager) logDiagnostics(l *socketunit.Loaded) {
+	for _, d := range l.Diagnostics {
+		switch d.Severity {
+		case socketunit.SeverityError:
+			m.log.Error(d.String())
+		case socketunit.SeverityWarning:
+			m.log.Warn(d.String())
+		default:
+			m.log.Info(d.String())
+		}
+	}
 }
 
 // serviceOf names the service a socket unit activates: Service=, NAME.service or NAME@.service.

@@ -3,6 +3,7 @@
 package supervisor
 
 import (
+	"golang.org/x/sys/unix"
 	"log/slog"
 	"time"
 )
@@ -31,6 +32,11 @@ func (m *manager) activate(u *unit, log *slog.Logger) {
 		j, err = m.startProxy(u, args)
 	} else {
 		log.Info("starting", "service", svc.Name)
+		// systemd hands the fds over in blocking mode (NonBlocking=no); enterListening makes
+		// them non-blocking again for our own polling.
+		for _, p := range u.ports {
+			_ = unix.SetNonblock(p.fd, false)
+		}
 		j, err = m.b.start(m.ctx, serviceStart{unit: s, service: svc, name: svc.Name, files: files, names: names})
 	}
 	if err != nil {
