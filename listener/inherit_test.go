@@ -102,6 +102,7 @@ func TestInheritInProcess(t *testing.T) {
 		listenPath(socketunit.ListenFIFO, filepath.Join(dir, "fifo")),
 		listenInet(socketunit.ListenDatagram, "127.0.0.1", 9)) // other port: only the name matches
 	dst.FileDescriptorName = "dns"
+	dst.NoDelay = true // an adopted socket gets the unit's after-listen options
 	got, err := Open(context.Background(), dst, OpenOptions{Inherited: inh})
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +112,9 @@ func TestInheritInProcess(t *testing.T) {
 		if !fd.Inherited || fd.File != all[i].File {
 			t.Errorf("entry %d (%s) not adopted from fd %d", i, fd.Listen.Kind, first+i)
 		}
+	}
+	if r, err := ReadBack(dst, got.FDs[0]); err != nil || !reading(t, r, "NoDelay").OK() {
+		t.Errorf("NoDelay=yes not applied to the adopted socket: %+v, %v", r, err)
 	}
 	un := inh.Unmatched()
 	if len(un) != 1 || un[0].Name != "stray" {

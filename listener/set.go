@@ -46,7 +46,8 @@ type OpenOptions struct {
 }
 
 // Open opens every listen entry of u in configuration order, or adopts the matching inherited
-// fd, with systemd's order of operations and failure rules. The first fatal error closes
+// fd (and gives an adopted socket the unit's after-listen options), with systemd's order of
+// operations and failure rules. The first fatal error closes
 // everything opened so far, returns adopted fds to o.Inherited, and is returned naming the unit
 // and the address. Options that could not be set are logged, and the socket is kept.
 func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error) {
@@ -71,6 +72,13 @@ func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error
 		l := &u.Listen[i]
 		if f := o.Inherited.take(u, l); f != nil {
 			s.FDs = append(s.FDs, FD{File: f, Listen: *l, Name: u.FDName(), Inherited: true})
+			if l.Kind.IsSocket() {
+				// The unit's after-listen options hold whoever created the socket.
+				a := effectiveAddress(u, l)
+				withFD(f, func(fd int) error {
+					return applyStage(fd, u, &a, stageAfterListen, logFailure(ctx, log, u, a.String()))
+				})
+			}
 			continue
 		}
 		fd, err := openEntry(ctx, u, l, &th, log, o.USB)
