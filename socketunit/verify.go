@@ -3,8 +3,10 @@ package socketunit
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +61,36 @@ func hasCapability(bit uint) bool {
 }
 
 func verifyWith(path string, opts Options, env verifyEnv) ([]Diagnostic, error) {
+	diags, err := verifyUnit(path, opts, env)
+	sortFindings(diags)
+	return diags, err
+}
+
+// sortFindings orders findings as systemd reports them: file by file (in the order they were
+// read), by line, with a file's unit-level findings (no line) after its lines.
+func sortFindings(diags []Diagnostic) {
+	order := map[string]int{}
+	for _, d := range diags {
+		if _, ok := order[d.File]; !ok {
+			order[d.File] = len(order)
+		}
+	}
+	line := func(d Diagnostic) int {
+		if d.Line <= 0 {
+			return math.MaxInt
+		}
+		return d.Line
+	}
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i], diags[j]
+		if order[a.File] != order[b.File] {
+			return order[a.File] < order[b.File]
+		}
+		return line(a) < line(b)
+	})
+}
+
+func verifyUnit(path string, opts Options, env verifyEnv) ([]Diagnostic, error) {
 	switch filepath.Ext(path) {
 	case ".socket":
 		res, err := LoadSocket(path, opts)
@@ -118,19 +150,20 @@ func (env verifyEnv) commandFindings(key string, cmds []ExecCommand) []Diagnosti
 		}
 		if problem != "" {
 			out = append(out, Diagnostic{Location: c.Source, Key: key, Severity: SeverityWarning, Own: true,
-				Message: fmt.Sprintf("%s= command %s: it will fail to start", key, problem)})
+				Message: fmt.Sprintf("%s= command %s: it will fail when started", key, problem)})
 		}
 	}
 	return out
 }
 
+// executableProblem says what keeps path from being executed, or "" when nothing does.
 func executableProblem(path string) string {
 	st, err := os.Stat(path)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%s: %s", path, strerror(err))
+		return fmt.Sprintf("%s cannot be run (%s)", path, strerror(err))
 	case st.IsDir():
-		return fmt.Sprintf("%s: %s", path, strerror(syscall.EISDIR))
+		return fmt.Sprintf("%s is a directory", path)
 	case st.Mode().Perm()&0o111 == 0:
 		return fmt.Sprintf("%s is not executable", path)
 	}

@@ -93,7 +93,7 @@ func TestVerifyOutputAndExitCodes(t *testing.T) {
 		t.Errorf("refused: rc %d, output %q", rc, out)
 	}
 	out, _, rc = runBin(t, nil, bin, "verify", p("nocmd.socket"))
-	if rc != 0 || !strings.Contains(out, p("nocmd.service")+":2: sockvisor: ExecStart= command /nonexistent/daemon: No such file or directory") {
+	if rc != 0 || !strings.Contains(out, p("nocmd.service")+":2: sockvisor: ExecStart= command /nonexistent/daemon cannot be run (No such file or directory): it will fail when started") {
 		t.Errorf("missing command: rc %d, output %q", rc, out)
 	}
 
