@@ -132,3 +132,29 @@ func TestDatagramBinaryRefusesProxyV1(t *testing.T) {
 		t.Errorf("ended=%v %s, output %q; want exit 1 with a clear message", ok, exitStatus(err), a.stderr)
 	}
 }
+
+// TestDatagramExitIdleBinary: a live datagram flow counts as a connection for
+// --exit-idle-time; once it expires (--idle-timeout) the proxy exits after the idle time.
+func TestDatagramExitIdleBinary(t *testing.T) {
+	t.Parallel()
+	bin := testbin.Path(t)
+	be := startEcho(t, "udp4", "127.0.0.1:0", false)
+	addr := freeUDPAddr(t)
+	a := startCmd(t, exec.Command(bin, "proxy", "--listen-datagram="+addr, "--exit-idle-time=1s", "--idle-timeout=2s", be.conn.LocalAddr().String()))
+	c := udpClient(t, "udp4", "127.0.0.1:0")
+	if got := exchangeRetry(t, c, addr, "keep"); got != "echo:keep" {
+		t.Fatalf("reply %q", got)
+	}
+	start := time.Now()
+	// The flow lives 2 s after this datagram: the proxy must outlive the 1 s exit idle time.
+	if _, ended := a.exited(1500 * time.Millisecond); ended {
+		t.Fatalf("exited %v after the last datagram while its flow was alive", time.Since(start))
+	}
+	err, ended := a.exited(5 * time.Second)
+	if !ended || exitStatus(err) != "exit 0" {
+		t.Fatalf("ended=%v %s; want exit 0 about 3 s after the last datagram", ended, exitStatus(err))
+	}
+	if el := time.Since(start); el < 2500*time.Millisecond {
+		t.Errorf("exited %v after the last datagram, want ≥ 3 s (2 s flow expiry + 1 s idle)", el)
+	}
+}
