@@ -161,7 +161,7 @@ func (i *Inherited) take(u *socketunit.Socket, l *socketunit.Listen) *os.File {
 	for k := range i.fds {
 		d := &i.fds[k]
 		if !i.used[k] && d.Socket && d.Name == u.FileDescriptorName &&
-			d.Address.Family == want.Family && d.Address.Type == want.Type {
+			d.Address.Family == want.Family && d.Address.Type == want.Type && (d.Listening || !canAccept(want.Type)) {
 			i.used[k] = true
 			return d.File
 		}
@@ -173,7 +173,8 @@ func (i *Inherited) take(u *socketunit.Socket, l *socketunit.Listen) *os.File {
 func (d *InheritedFD) matches(l *socketunit.Listen, want *socketunit.Address, node *unix.Stat_t) bool {
 	switch l.Kind {
 	case socketunit.ListenStream, socketunit.ListenDatagram, socketunit.ListenSequentialPacket, socketunit.ListenNetlink:
-		return d.Socket && sameAddress(want, &d.Address)
+		// A connection-oriented entry wants a listening socket, not a connection passed inetd-style.
+		return d.Socket && sameAddress(want, &d.Address) && (d.Listening || !canAccept(want.Type))
 	case socketunit.ListenFIFO:
 		return node != nil && d.FileType == unix.S_IFIFO && d.Dev == node.Dev && d.Ino == node.Ino
 	case socketunit.ListenSpecial:

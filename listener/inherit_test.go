@@ -58,11 +58,15 @@ func TestInheritEnvironment(t *testing.T) {
 // matching, including a match by FileDescriptorName= and an fd that matches nothing.
 func TestInheritInProcess(t *testing.T) {
 	dir := t.TempDir()
+	q := "/sockvisor-test-inherit"
+	mqUnlink(q)
+	defer mqUnlink(q)
 	port := freePort(t)
 	src := newUnit("src.socket",
 		listenInet(socketunit.ListenStream, "127.0.0.1", port),
 		listenUnix(socketunit.ListenDatagram, filepath.Join(dir, "d.sock")),
 		listenPath(socketunit.ListenFIFO, filepath.Join(dir, "fifo")),
+		listenPath(socketunit.ListenMessageQueue, q),
 		listenInet(socketunit.ListenDatagram, "127.0.0.1", freePort(t)), // adopted by name
 		listenInet(socketunit.ListenStream, "127.0.0.1", freePort(t)))   // matches nothing
 	s, err := Open(context.Background(), src, OpenOptions{})
@@ -77,8 +81,8 @@ func TestInheritInProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	inh, err := inherit(env(map[string]string{"LISTEN_PID": "42", "LISTEN_FDS": "5",
-		"LISTEN_FDNAMES": "web:log:fifo:dns:stray"}), 42, first)
+	inh, err := inherit(env(map[string]string{"LISTEN_PID": "42", "LISTEN_FDS": "6",
+		"LISTEN_FDNAMES": "web:log:fifo:queue:dns:stray"}), 42, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +104,7 @@ func TestInheritInProcess(t *testing.T) {
 		listenInet(socketunit.ListenStream, "127.0.0.1", port),
 		listenUnix(socketunit.ListenDatagram, filepath.Join(dir, "d.sock")),
 		listenPath(socketunit.ListenFIFO, filepath.Join(dir, "fifo")),
+		listenPath(socketunit.ListenMessageQueue, q),
 		listenInet(socketunit.ListenDatagram, "127.0.0.1", 9)) // other port: only the name matches
 	dst.FileDescriptorName = "dns"
 	dst.NoDelay = true // an adopted socket gets the unit's after-listen options

@@ -75,6 +75,7 @@ func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error
 			if l.Kind.IsSocket() {
 				// The unit's after-listen options hold whoever created the socket.
 				a := effectiveAddress(u, l)
+				s.FDs[len(s.FDs)-1].Listen.Address = a
 				withFD(f, func(fd int) error {
 					return applyStage(fd, u, &a, stageAfterListen, logFailure(ctx, log, u, a.String()))
 				})
