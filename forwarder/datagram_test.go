@@ -368,7 +368,7 @@ func TestDatagramFlowExpiry(t *testing.T) {
 	fds := openFDs(t)
 	var active atomic.Int32
 	p := startDatagramProxy(t, "127.0.0.1:0", datagramOptions{
-		target: be.conn.LocalAddr().String(), idle: 200 * time.Millisecond,
+		target: be.conn.LocalAddr().String(), idle: 600 * time.Millisecond,
 		active: func(d int) { active.Add(int32(d)) },
 	})
 	c := udpClient(t, "udp4", "127.0.0.1:0")
