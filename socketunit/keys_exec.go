@@ -186,7 +186,7 @@ func workingDirectoryValue(p *unitParser, a assignment) error {
 	if err != nil {
 		return p.fatal(a, "Failed to resolve unit specifiers in %s: %s", a.Value, strerror(err))
 	}
-	path, ok := p.checkPath(a, v, true)
+	path, ok := p.checkPath(a, v, pathFatal)
 	if !ok {
 		return errFatal
 	}
@@ -223,7 +223,7 @@ func stdioValue(input bool, f field[StdioSpec]) func(*unitParser, assignment) er
 				p.warn(a, "Failed to resolve unit specifiers in %s, ignoring: %s", rest, strerror(err))
 				return nil
 			}
-			path, ok := p.checkPath(a, v, false)
+			path, ok := p.checkPath(a, v, pathFatalMsg)
 			if !ok {
 				return nil
 			}

@@ -26,7 +26,7 @@ func serviceKeys() []*Key {
 		{Name: "TimeoutStartSec", Sections: SectionService, Value: "time span (0 = infinity)", Default: "90s", Applied: true,
 			Doc: "start-up timeout", apply: serviceTimeoutValue(true, false)},
 		{Name: "TimeoutStopSec", Sections: SectionService, Value: "time span (0 = infinity)", Default: "90s", Applied: true,
-			Doc: "stop timeout", apply: serviceTimeoutValue(false, true)},
+			Doc: "stop timeout", apply: secFix0Value(onService(func(s *Service) *Timespan { return &s.TimeoutStopSec }))},
 		{Name: "TimeoutSec", Sections: SectionService, Value: "time span (0 = infinity)", Default: "90s", Applied: true,
 			Doc: "TimeoutStartSec= and TimeoutStopSec= at once", apply: serviceTimeoutValue(true, true)},
 		{Name: "RemainAfterExit", Sections: SectionService, Value: "boolean", Default: "no", Applied: true,
@@ -40,6 +40,8 @@ func serviceKeys() []*Key {
 	}
 }
 
+// serviceTimeoutValue is config_parse_service_timeout (TimeoutStartSec=, TimeoutSec=): 0 means
+// infinity; TimeoutSec= sets the stop timeout too.
 func serviceTimeoutValue(start, stop bool) func(*unitParser, assignment) error {
 	return func(p *unitParser, a assignment) error {
 		v, err := ParseTimespanFix0(a.Value)
@@ -94,7 +96,7 @@ func servicePathValue(f func(s *Service) *string) func(*unitParser, assignment) 
 			p.warn(a, "Failed to resolve unit specifiers in '%s', ignoring: %s", a.Value, strerror(err))
 			return nil
 		}
-		path, ok := p.checkPath(a, v, false)
+		path, ok := p.checkPath(a, v, pathIgnore)
 		if ok {
 			*onService(f)(p) = path
 		}

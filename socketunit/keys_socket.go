@@ -175,7 +175,7 @@ func listenValue(kind ListenKind) func(*unitParser, assignment) error {
 		l := Listen{Kind: kind, Source: a.Loc}
 		switch kind {
 		case ListenFIFO, ListenSpecial, ListenMessageQueue, ListenUSBFunction:
-			path, ok := p.checkPath(a, v, false)
+			path, ok := p.checkPath(a, v, pathIgnore)
 			if !ok {
 				return nil
 			}
@@ -447,7 +447,7 @@ func pathListValue(f field[[]string]) func(*unitParser, assignment) error {
 				p.warn(a, "Failed to resolve unit specifiers in '%s', ignoring: %s", w, strerror(err))
 				return nil
 			}
-			path, ok := p.checkPath(a, v, false)
+			path, ok := p.checkPath(a, v, pathIgnore)
 			if !ok {
 				return nil
 			}

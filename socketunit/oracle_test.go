@@ -109,3 +109,43 @@ func TestAgainstSystemdAnalyze(t *testing.T) {
 		}
 	})
 }
+
+// TestServicesAgainstSystemdAnalyze compares service-unit findings with systemd 252.
+func TestServicesAgainstSystemdAnalyze(t *testing.T) {
+	bin, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("skipping: needs systemd-analyze (systemd 252)")
+	}
+	cases := map[string]string{
+		"values": "[Service]\nType=bogus\nRestart=sometimes\nRestartSec=x\nTimeoutStartSec=x\nTimeoutStopSec=-1\nTimeoutSec=abc\n" +
+			"RemainAfterExit=x\nSockets=foo.service bar.socket\nUSBFunctionDescriptors=rel\nExecStart=/bin/true\nExecReload=relative/x\n",
+		"two ExecStart":                "[Service]\nExecStart=/bin/true\nExecStart=/bin/false\n",
+		"oneshot always":               "[Service]\nType=oneshot\nRestart=always\nExecStart=/bin/true\n",
+		"ExecStop only":                "[Service]\nType=simple\nExecStop=/bin/true\n",
+		"nothing":                      "[Service]\nType=oneshot\nRemainAfterExit=yes\n",
+		"socket section":               "[Socket]\nListenStream=1\n[Service]\nExecStart=/bin/true\nListenStream=2\n",
+		"exec block":                   "[Service]\nExecStart=/bin/true\nUser=nobody\nNice=-40\nKillSignal=RTMIN+3\nKillSignal=0\nStandardInput=file:rel\n",
+		"notify-reload (252 lacks it)": "[Service]\nType=notify-reload\nExecStart=/bin/true\n",
+	}
+	for name, unit := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := writeFiles(t, map[string]string{"x.service": unit})
+			want := analyze(t, bin, dir, "x.service")
+			diags, err := Verify(filepath.Join(dir, "x.service"), Options{SearchPath: []string{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range diags {
+				if !d.Own && d.Severity != SeverityNotice {
+					d.File = strings.TrimPrefix(d.File, dir+"/")
+					got = append(got, d.String())
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("sockvisor:\n%s\nsystemd-analyze:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}

@@ -47,22 +47,30 @@ func execValue(f field[[]ExecCommand]) func(*unitParser, assignment) error {
 	}
 }
 
+// pathCheck says how checkPath reports a bad path.
+type pathCheck uint8
+
+const (
+	pathIgnore   pathCheck = iota // a warning, "…, ignoring: PATH"
+	pathFatal                     // systemd refuses the unit: "…: PATH"
+	pathFatalMsg                  // fatal wording, but the assignment is only ignored (StandardInput=file:…)
+)
+
 // checkPath is path_simplify_and_warn(PATH_CHECK_ABSOLUTE): it returns the simplified path, or
-// records systemd's message ("fatal": the unit is refused, and the wording drops ", ignoring")
-// and returns false.
-func (p *unitParser) checkPath(a assignment, path string, fatal bool) (string, bool) {
+// records systemd's message and returns false.
+func (p *unitParser) checkPath(a assignment, path string, how pathCheck) (string, bool) {
 	clean, err := CheckPath(path, PathAbsolute)
 	if err == nil {
 		return clean, true
 	}
 	sev := SeverityWarning
-	if fatal {
+	if how == pathFatal {
 		sev = SeverityError
 	}
 	var pe *PathError
 	msg := err.Error()
 	if errors.As(err, &pe) {
-		msg = pe.Message(a.Key, fatal)
+		msg = pe.Message(a.Key, how != pathIgnore)
 	}
 	p.add(a, sev, false, "%s", msg)
 	return "", false
