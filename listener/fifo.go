@@ -15,8 +15,8 @@ import (
 // openFIFO creates (or opens) a FIFO as systemd's fifo_address_create does: parents with
 // DirectoryMode=, mkfifo with SocketMode= under the umask, open read-write and non-blocking,
 // then insist that the node is a FIFO with exactly that mode, owned by us — an existing FIFO
-// with other permissions or another owner fails with EEXIST. PipeSize= follows (a warning on
-// failure).
+// with other permissions or another owner fails with EEXIST. SmackLabel= (where the kernel runs
+// Smack) and PipeSize= follow, each a warning on failure.
 func openFIFO(ctx context.Context, u *socketunit.Socket, path string, th *fsThread, log *slog.Logger) (int, error) {
 	mkdirParents(path, u.DirectoryMode, th)
 	want := u.SocketMode & 0o777 &^ uint32(th.mask)
@@ -38,6 +38,11 @@ func openFIFO(ctx context.Context, u *socketunit.Socket, path string, th *fsThre
 	if err := checkNode(fd, unix.S_IFIFO, want); err != nil {
 		unix.Close(fd)
 		return -1, err
+	}
+	if u.SmackLabel != "" && smackActive() {
+		if err := unix.Fsetxattr(fd, "security.SMACK64", []byte(u.SmackLabel), 0); err != nil {
+			log.WarnContext(ctx, "failed to set SmackLabel=, ignoring", "unit", u.Name, "path", path, "err", err)
+		}
 	}
 	if u.PipeSize > 0 {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, int(min(u.PipeSize, 1<<31-1))); err != nil {

@@ -207,3 +207,20 @@ func TestInheritFromSystemdSocketActivate(t *testing.T) {
 		t.Errorf("not every fd adopted:\n%s\n%s", out.String(), errb.String())
 	}
 }
+
+// FuzzInheritEnv feeds arbitrary LISTEN_* values to the parser; the fds it would adopt start
+// far above any open one, so a count that parses only meets EBADF.
+func FuzzInheritEnv(f *testing.F) {
+	f.Add("42", "2", "a:b", "")
+	f.Add("42", "0", "", "")
+	f.Add("x", "1", "", "7")
+	f.Add("42", "3", "a::", "1")
+	f.Add("42", "99999999999", "", "")
+	f.Fuzz(func(t *testing.T, pid, fds, names, pidfdid string) {
+		e := env(map[string]string{"LISTEN_PID": pid, "LISTEN_FDS": fds, "LISTEN_FDNAMES": names, "LISTEN_PIDFDID": pidfdid})
+		inh, err := inherit(e, 42, 1<<29)
+		if err == nil && len(inh.All()) != 0 {
+			t.Fatalf("adopted fds that cannot be open: %+v", inh.All())
+		}
+	})
+}
