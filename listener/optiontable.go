@@ -188,7 +188,7 @@ var socketOptions = [...]sockOption{
 		where: at(unix.SOL_SOCKET, unix.SO_PASSRIGHTS),
 		value: func(u *socketunit.Socket) (optValue, bool) { return optValue{i: 0}, !u.AcceptFileDescriptors }},
 	{key: "Timestamping", stage: stageAfterListen, applies: anySocket,
-		where: nil, // chosen by value: see timestampingOption
+		where: nil, // chosen by value: see levelOpt
 		value: func(u *socketunit.Socket) (optValue, bool) {
 			return optValue{i: 1, s: timestampingOpt(u.Timestamping)}, u.Timestamping != socketunit.TimestampingOff
 		}},

@@ -135,7 +135,7 @@ func (o *sockOption) read(fd int, u *socketunit.Socket, a *socketunit.Address) R
 	case o.kind == smackValue:
 		r := Reading{Key: o.key, Want: want}
 		attr := "security.SMACK64IPIN"
-		if v.i == smackIPOut || o.key == "SmackLabelIPOut" {
+		if v.i == smackIPOut {
 			attr = "security.SMACK64IPOUT"
 		}
 		buf := make([]byte, 256)

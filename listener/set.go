@@ -46,8 +46,7 @@ type OpenOptions struct {
 }
 
 // Open opens every listen entry of u in configuration order, or adopts the matching inherited
-// fd (and gives an adopted socket the unit's after-listen options), with systemd's order of
-// operations and failure rules. The first fatal error closes
+// fd, with systemd's order of operations and failure rules. The first fatal error closes
 // everything opened so far, returns adopted fds to o.Inherited, and is returned naming the unit
 // and the address. Options that could not be set are logged, and the socket is kept.
 func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error) {
@@ -71,15 +70,7 @@ func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error
 		}
 		l := &u.Listen[i]
 		if f := o.Inherited.take(u, l); f != nil {
-			s.FDs = append(s.FDs, FD{File: f, Listen: *l, Name: u.FDName(), Inherited: true})
-			if l.Kind.IsSocket() {
-				// The unit's after-listen options hold whoever created the socket.
-				a := effectiveAddress(u, l)
-				s.FDs[len(s.FDs)-1].Listen.Address = a
-				withFD(f, func(fd int) error {
-					return applyStage(fd, u, &a, stageAfterListen, logFailure(ctx, log, u, a.String()))
-				})
-			}
+			s.FDs = append(s.FDs, adopt(ctx, u, l, f, log))
 			continue
 		}
 		fd, err := openEntry(ctx, u, l, &th, log, o.USB)
@@ -97,6 +88,20 @@ func Open(ctx context.Context, u *socketunit.Socket, o OpenOptions) (*Set, error
 	}
 	ok = true
 	return s, nil
+}
+
+// adopt makes an inherited fd the entry's: a socket gets the unit's after-listen options, which
+// should hold whoever created it (what is fixed at bind time cannot be changed any more).
+func adopt(ctx context.Context, u *socketunit.Socket, l *socketunit.Listen, f *os.File, log *slog.Logger) FD {
+	fd := FD{File: f, Listen: *l, Name: u.FDName(), Inherited: true}
+	if l.Kind.IsSocket() {
+		a := effectiveAddress(u, l)
+		fd.Listen.Address = a
+		_ = withFD(f, func(n int) error {
+			return applyStage(n, u, &a, stageAfterListen, logFailure(ctx, log, u, a.String()))
+		})
+	}
+	return fd
 }
 
 // failureText is systemd's message for a listen entry that could not be opened.
