@@ -59,8 +59,8 @@ func fronts(cfg config) []front {
 			return startHaproxy(ps, dir, listen, target, haproxyMaxconn(cfg.nofile))
 		}},
 		{name: "sockvisor", missing: missingAll(cfg.bin, activatePath), start: func(ps *procs, dir, listen, target string) (*proc, error) {
-			return ps.start("sockvisor proxy", nil, activatePath, "-l", listen,
-				cfg.bin, "proxy", "-c", strconv.Itoa(maxConns), target)
+			return ps.start("sockvisor proxy", nil, asService(activatePath, "-l", listen,
+				cfg.bin, "proxy", "-c", strconv.Itoa(maxConns), target)...)
 		}},
 	}
 }
@@ -72,14 +72,22 @@ func frontDescription(cfg config) string {
   sockvisor = %s -l 127.0.0.1:PORT %s proxy -c %d 127.0.0.1:BACKEND
   haproxy   = haproxy -db -f haproxy.cfg (mode tcp, nbthread 2, option splice-auto, maxconn %d)
   direct    = the client connects to the backend itself
-  (-c %d so that 64 streams and the idle connections fit; proxyd's default is 256)`,
+  (-c %d so that 64 streams and the idle connections fit; proxyd's default is 256;
+  proxyd and sockvisor run with SIGPIPE ignored, as systemd runs services)`,
 		activatePath, proxydPath, maxConns, activatePath, cfg.bin, maxConns, haproxyMaxconn(cfg.nofile), maxConns)
 }
 
 // startProxyd starts systemd-socket-proxyd under systemd-socket-activate, as users run it.
 func startProxyd(ps *procs, dir, listen, target string) (*proc, error) {
-	return ps.start("systemd-socket-proxyd", nil, activatePath, "-l", listen,
-		proxydPath, "-c", strconv.Itoa(maxConns), target)
+	return ps.start("systemd-socket-proxyd", nil, asService(activatePath, "-l", listen,
+		proxydPath, "-c", strconv.Itoa(maxConns), target)...)
+}
+
+// asService wraps argv so that it runs with SIGPIPE ignored, as systemd runs every service
+// (IgnoreSIGPIPE=yes is the default). systemd-socket-proxyd 252 relies on it: with SIGPIPE at
+// its default it dies as soon as a client leaves mid-transfer (iperf3 -P 64 does).
+func asService(argv ...string) []string {
+	return append([]string{"/bin/sh", "-c", "trap '' PIPE && exec \"$0\" \"$@\""}, argv...)
 }
 
 // haproxyConfig is a TCP proxy tuned the way its documentation suggests for forwarding.

@@ -102,7 +102,9 @@ func mainExit() int {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
 	}
 	cfg.nofile = nofile
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGPIPE too: with output piped into head, dying of it would orphan the grandchildren
+	// (nginx workers) that the process-group kill at the end of each benchmark reaches.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 
 	fmt.Printf("bench: %s, %d CPUs, %s, RLIMIT_NOFILE %d, rounds=%d duration=%s, sockvisor=%s\n",
