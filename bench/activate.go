@@ -74,7 +74,7 @@ func firstConnection(ctx context.Context, cfg config, self string) (verdicts, er
 				fmt.Printf("skip %s: not available: %v\n", a.name, err)
 				continue
 			}
-			ms.add(a.name, float64(d.Microseconds())/1000)
+			ms.add(round, a.name, float64(d.Microseconds())/1000)
 		}
 	}
 	names := []string{"systemd-socket-activate", "sockvisor"}

@@ -70,8 +70,8 @@ func TestMedianAndRatio(t *testing.T) {
 		t.Fatal("median of nothing is not NaN")
 	}
 	m := metric{higher: true}
-	m.add("a", 2)
-	m.add("b", 1)
+	m.add(0, "a", 2)
+	m.add(0, "b", 1)
 	if r := m.ratio("a", "b"); r != 2 {
 		t.Fatalf("ratio = %v", r)
 	}
@@ -82,10 +82,26 @@ func TestMedianAndRatio(t *testing.T) {
 		t.Fatalf("missing contender not skipped: %+v", v)
 	}
 	low := metric{}
-	low.add("a", 2)
-	low.add("b", 1)
+	low.add(0, "a", 2)
+	low.add(0, "b", 1)
 	if v := ratioVerdict(&low, "a", "b", 1, false); v.ok {
 		t.Fatalf("lower-is-better ratio 2 passed: %+v", v)
+	}
+}
+
+func TestPairedRatio(t *testing.T) {
+	var m metric
+	// b drifts by a factor of 10 between rounds; a is always twice b in the same round.
+	for r, y := range []float64{1, 10, 100} {
+		m.add(r, "a", 2*y)
+		m.add(r, "b", y)
+	}
+	m.add(3, "a", 1000) // a round where b failed does not pair
+	if p := m.pairedRatio("a", "b"); p != 2 {
+		t.Fatalf("pairedRatio = %v, want 2", p)
+	}
+	if p := m.pairedRatio("a", "c"); !math.IsNaN(p) {
+		t.Fatalf("pairedRatio with no pairs = %v", p)
 	}
 }
 

@@ -79,7 +79,7 @@ func benchListen(ctx context.Context, cfg config) (verdicts, error) {
 				fmt.Printf("skip %s: not available: %v\n", c.name, err)
 				continue
 			}
-			secs.add(c.name, d.Seconds())
+			secs.add(round, c.name, d.Seconds())
 			fmt.Printf("  round %d %-24s %.3f s\n", round+1, c.name, d.Seconds())
 		}
 	}

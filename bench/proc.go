@@ -143,6 +143,35 @@ func (p *proc) rssKiB() int64 {
 	return sum
 }
 
+// cpuSeconds returns the user plus system CPU time used so far by the live processes of the
+// group (all their threads).
+func (p *proc) cpuSeconds() float64 {
+	var ticks int64
+	for _, pid := range p.pids() {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		// After the command: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt
+		// cmajflt utime(11) stime(12).
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + s
+		}
+	}
+	return float64(ticks) / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat times (100 on every Linux architecture Go
+// supports).
+const clockTicks = 100
+
 // fds returns the number of open file descriptors of the whole process group.
 func (p *proc) fds() int {
 	n := 0

@@ -19,10 +19,13 @@ type proxyMetrics struct {
 	closeRPS, keepRPS   metric // wrk requests/s, new connection per request and keep-alive
 	keepP99, closeP99   metric // wrk p99 latency in ms
 	rss, slab, fdsPerCn metric // per idle connection
+	cpuGB, cpuClose     metric // proxy CPU: ms per GB (iperf3 64 streams), µs per request (new conn)
+	cpuKeep             metric // proxy CPU µs per request (keep-alive)
 }
 
 func (pm *proxyMetrics) all() []*metric {
-	return []*metric{&pm.single, &pm.multi, &pm.closeRPS, &pm.closeP99, &pm.keepRPS, &pm.keepP99, &pm.rss, &pm.slab, &pm.fdsPerCn}
+	return []*metric{&pm.single, &pm.multi, &pm.closeRPS, &pm.closeP99, &pm.keepRPS, &pm.keepP99,
+		&pm.rss, &pm.slab, &pm.fdsPerCn, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep}
 }
 
 // benchProxy compares sockvisor proxy, systemd-socket-proxyd, haproxy and a direct connection:
@@ -53,6 +56,9 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 		rss:      metric{name: fmt.Sprintf("RSS KiB/conn (%d idle)", idleConns(cfg)), format: "%.2f"},
 		slab:     metric{name: "kernel slab KiB/conn (machine)", format: "%.1f"},
 		fdsPerCn: metric{name: "fds/conn", format: "%.1f"},
+		cpuGB:    metric{name: "proxy CPU ms/GB (64 streams)", format: "%.0f"},
+		cpuClose: metric{name: "proxy CPU µs/req (new conn)", format: "%.1f"},
+		cpuKeep:  metric{name: "proxy CPU µs/req (keep-alive)", format: "%.1f"},
 	}
 	phases := []func(context.Context, config, string, []front, *proxyMetrics) error{
 		throughputPhase, requestPhase, idlePhase,
@@ -74,7 +80,8 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 
 	var vs verdicts
 	for _, m := range pm.all() {
-		if m == &pm.fdsPerCn || m == &pm.closeP99 || m == &pm.keepRPS {
+		switch m {
+		case &pm.fdsPerCn, &pm.closeP99, &pm.keepRPS, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep:
 			continue // informative rows, no requirement
 		}
 		bound := 1.0
@@ -95,6 +102,14 @@ type running struct {
 	front
 	addr string // where clients connect
 	p    *proc  // nil for direct
+}
+
+// cpu returns the CPU seconds the front's proxy has used (0 for direct).
+func (r running) cpu() float64 {
+	if r.p == nil {
+		return 0
+	}
+	return r.p.cpuSeconds()
 }
 
 // startFronts starts every available front towards the backend that backend returns (called
@@ -203,6 +218,7 @@ func throughputPhase(ctx context.Context, cfg config, dir string, all []front, p
 			streams int
 		}{{&pm.single, 1}, {&pm.multi, 64}} {
 			for _, r := range rotate(up, round) {
+				cpu0 := r.cpu()
 				g, err := iperf3(ctx, r.addr, m.streams, cfg.duration)
 				if err != nil {
 					if ctx.Err() != nil {
@@ -211,8 +227,15 @@ func throughputPhase(ctx context.Context, cfg config, dir string, all []front, p
 					fmt.Printf("  round %d %s %s: %v\n", round+1, r.name, m.m.name, err)
 					continue
 				}
-				m.m.add(r.name, g)
-				fmt.Printf("  round %d %-9s %-26s %8.2f\n", round+1, r.name, m.m.name, g)
+				m.m.add(round, r.name, g)
+				cpuNote := ""
+				if r.p != nil && m.streams == 64 {
+					gb := g * cfg.duration.Seconds() / 8
+					msPerGB := (r.cpu() - cpu0) * 1000 / gb
+					pm.cpuGB.add(round, r.name, msPerGB)
+					cpuNote = fmt.Sprintf("  proxy CPU %.0f ms/GB", msPerGB)
+				}
+				fmt.Printf("  round %d %-9s %-26s %8.2f%s\n", round+1, r.name, m.m.name, g, cpuNote)
 			}
 		}
 	}
@@ -251,6 +274,7 @@ func requestPhase(ctx context.Context, cfg config, dir string, all []front, pm *
 	for round := range cfg.rounds {
 		for _, close := range []bool{true, false} {
 			for _, r := range rotate(up, round) {
+				cpu0 := r.cpu()
 				res, err := wrk(ctx, "http://"+r.addr+"/", conns, cfg.duration, close)
 				if err != nil {
 					if ctx.Err() != nil {
@@ -259,17 +283,23 @@ func requestPhase(ctx context.Context, cfg config, dir string, all []front, pm *
 					fmt.Printf("  round %d %s: %v\n", round+1, r.name, err)
 					continue
 				}
-				kind := "keep-alive"
+				usPerReq := (r.cpu() - cpu0) * 1e6 / float64(res.total)
+				kind, cpuM := "keep-alive", &pm.cpuKeep
 				if close {
-					kind = "Connection: close"
-					pm.closeRPS.add(r.name, res.rps)
-					pm.closeP99.add(r.name, res.p99ms)
+					kind, cpuM = "Connection: close", &pm.cpuClose
+					pm.closeRPS.add(round, r.name, res.rps)
+					pm.closeP99.add(round, r.name, res.p99ms)
 				} else {
-					pm.keepRPS.add(r.name, res.rps)
-					pm.keepP99.add(r.name, res.p99ms)
+					pm.keepRPS.add(round, r.name, res.rps)
+					pm.keepP99.add(round, r.name, res.p99ms)
 				}
-				fmt.Printf("  round %d %-9s %-17s %9.0f req/s  p99 %7.2f ms  errors %d\n",
-					round+1, r.name, kind, res.rps, res.p99ms, res.errors)
+				cpuNote := ""
+				if r.p != nil {
+					cpuM.add(round, r.name, usPerReq)
+					cpuNote = fmt.Sprintf("  proxy CPU %.1f µs/req", usPerReq)
+				}
+				fmt.Printf("  round %d %-9s %-17s %9.0f req/s  p99 %7.2f ms  errors %d%s\n",
+					round+1, r.name, kind, res.rps, res.p99ms, res.errors, cpuNote)
 			}
 		}
 	}
@@ -313,10 +343,10 @@ func idlePhase(ctx context.Context, cfg config, dir string, all []front, pm *pro
 				continue
 			}
 			if f.start != nil {
-				pm.rss.add(f.name, cost.rssKiB)
-				pm.fdsPerCn.add(f.name, cost.fds)
+				pm.rss.add(round, f.name, cost.rssKiB)
+				pm.fdsPerCn.add(round, f.name, cost.fds)
 			}
-			pm.slab.add(f.name, cost.slabKiB)
+			pm.slab.add(round, f.name, cost.slabKiB)
 			fmt.Printf("  round %d %-9s RSS %6.2f KiB/conn  slab %5.1f KiB/conn  fds %.1f/conn\n",
 				round+1, f.name, cost.rssKiB, cost.slabKiB, cost.fds)
 		}

@@ -33,6 +33,7 @@ type metric struct {
 	format string // how a value prints, e.g. "%.2f"
 	higher bool   // higher is better (throughput), else lower is better (latency, memory)
 	data   samples
+	rounds map[string][]int // the round of each sample in data
 }
 
 // ratio returns median(a)/median(b) for the metric, NaN when either is missing.
@@ -44,15 +45,33 @@ func (m *metric) ratio(a, b string) float64 {
 	return x / y
 }
 
-// add records one sample.
-func (m *metric) add(contender string, v float64) {
+// add records one sample taken in round.
+func (m *metric) add(round int, contender string, v float64) {
 	if m.data == nil {
-		m.data = samples{}
+		m.data, m.rounds = samples{}, map[string][]int{}
 	}
 	m.data[contender] = append(m.data[contender], v)
+	m.rounds[contender] = append(m.rounds[contender], round)
 }
 
-// printTable writes medians per contender and the ratio of each contender to base.
+// pairedRatio returns the median over rounds of a/b within the same round (robust to drift
+// of the machine between rounds), NaN when no round has both.
+func (m *metric) pairedRatio(a, b string) float64 {
+	byRound := map[int]float64{}
+	for i, r := range m.rounds[b] {
+		byRound[r] = m.data[b][i]
+	}
+	var rs []float64
+	for i, r := range m.rounds[a] {
+		if y, ok := byRound[r]; ok && y != 0 {
+			rs = append(rs, m.data[a][i]/y)
+		}
+	}
+	return median(rs)
+}
+
+// printTable writes medians per contender and the ratio of each contender's median to base's,
+// followed in parentheses by the median of the per-round ratios.
 func printTable(w io.Writer, metrics []*metric, contenders []string, base string) {
 	const first = 34
 	width := 10
@@ -65,7 +84,7 @@ func printTable(w io.Writer, metrics []*metric, contenders []string, base string
 	}
 	for _, c := range contenders {
 		if c != base {
-			fmt.Fprintf(w, " %18s", c+"/"+base)
+			fmt.Fprintf(w, " %20s", c+"/"+base)
 		}
 	}
 	fmt.Fprintln(w)
@@ -86,11 +105,14 @@ func printTable(w io.Writer, metrics []*metric, contenders []string, base string
 			if c == base {
 				continue
 			}
-			r := m.ratio(c, base)
-			if math.IsNaN(r) {
-				fmt.Fprintf(w, " %18s", "-")
-			} else {
-				fmt.Fprintf(w, " %18s", fmt.Sprintf("%.2f×", r))
+			r, p := m.ratio(c, base), m.pairedRatio(c, base)
+			switch {
+			case math.IsNaN(r):
+				fmt.Fprintf(w, " %20s", "-")
+			case math.IsNaN(p):
+				fmt.Fprintf(w, " %20s", fmt.Sprintf("%.2f×", r))
+			default:
+				fmt.Fprintf(w, " %20s", fmt.Sprintf("%.2f× (%.2f×)", r, p))
 			}
 		}
 		fmt.Fprintln(w)

@@ -62,7 +62,7 @@ func benchVerify(ctx context.Context, cfg config) (verdicts, error) {
 				continue
 			}
 			findings[t.name] = countFindings(out)
-			secs.add(t.name, d.Seconds())
+			secs.add(round, t.name, d.Seconds())
 			fmt.Printf("  round %d %-16s %.3f s  (%d findings)\n", round+1, t.name, d.Seconds(), findings[t.name])
 		}
 	}
