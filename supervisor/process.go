@@ -282,7 +282,7 @@ func startProcess(ctx context.Context, r *Reaper, spec ProcessSpec, db userDB) (
 	shimArgv := append([]string{"sockvisor"}, o.args()...)
 	attr := &syscall.ProcAttr{Env: env, Files: uintptrs(childFDs), Sys: &syscall.SysProcAttr{Setsid: true}}
 	var st ExitStatus
-	pid, err := r.start(func() (int, error) { return syscall.ForkExec(shim, shimArgv, attr) }, func(s ExitStatus) {
+	pid, err := r.start(func() (int, error) { return syscall.ForkExec(shim, shimArgv, attr) }, func(_ int, s ExitStatus) {
 		st = s
 		p.status = s
 		close(p.done)

@@ -31,6 +31,10 @@ import (
 //	--groups=G,G  --gid=G  --uid=U   identity, applied in that order
 //	--chdir=DIR  --chdir-optional    working directory (after the identity switch, as systemd)
 //	--ignore-sigpipe    start the service with SIGPIPE ignored (systemd's IgnoreSIGPIPE=yes)
+//	--activate=PATH     systemd-socket-activate's child: PATH is its search path for the command
+//	                    name, "Execing …" is printed first, an empty LISTEN_PID= in the
+//	                    environment gets the PID in place, nothing else is added, and a failed
+//	                    exec prints "Failed to execp …" and exits 1
 //
 // SYSTEMD_EXEC_PID is set to the service's PID as systemd does.
 const ShimCommand = "__exec"
@@ -49,6 +53,8 @@ type shimOptions struct {
 	chdir         string
 	chdirOptional bool
 	ignoreSIGPIPE bool
+	activate      bool
+	activatePath  string
 	path          string
 	argv          []string
 }
@@ -95,6 +101,9 @@ func (o *shimOptions) args() []string {
 	}
 	if o.ignoreSIGPIPE {
 		a = append(a, "--ignore-sigpipe")
+	}
+	if o.activate {
+		a = append(a, "--activate="+o.activatePath)
 	}
 	a = append(a, "--", o.path)
 	return append(a, o.argv...)
@@ -160,6 +169,8 @@ func parseShimArgs(args []string) (*shimOptions, error) {
 			o.chdirOptional = true
 		case "--ignore-sigpipe":
 			o.ignoreSIGPIPE = true
+		case "--activate":
+			o.activate, o.activatePath = true, val
 		default:
 			return nil, fmt.Errorf("unknown option %q", a)
 		}
@@ -191,6 +202,9 @@ func RunShim(args []string, stderr io.Writer) int {
 		if _, err := unix.FcntlInt(uintptr(o.reportFD), unix.F_SETFD, unix.FD_CLOEXEC); err != nil {
 			return fail(exitFDs, "report fd %d: %v", o.reportFD, err)
 		}
+	}
+	if o.activate {
+		return activateChild(o, stderr)
 	}
 	if err := closeOnExecFrom(3 + o.listenFDs); err != nil {
 		return fail(exitFDs, "mark inherited fds close-on-exec: %v", err)
@@ -272,4 +286,26 @@ func closeOnExecFrom(first int) error {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFD, unix.FD_CLOEXEC)
 	}
 	return nil
+}
+
+// activateChild is the shim as systemd-socket-activate's per-connection child.
+func activateChild(o *shimOptions, stderr io.Writer) int {
+	joined := strings.Join(o.argv, " ")
+	fmt.Fprintf(stderr, "Execing %s (%s)\n", o.path, joined)
+	pid := strconv.Itoa(os.Getpid())
+	env := os.Environ()
+	for i, kv := range env {
+		if kv == "LISTEN_PID=" {
+			env[i] = "LISTEN_PID=" + pid
+		}
+	}
+	path, err := lookPathIn(o.path, o.activatePath)
+	if err == nil {
+		err = closeOnExecFrom(3 + o.listenFDs)
+	}
+	if err == nil {
+		err = syscall.Exec(path, o.argv, env)
+	}
+	fmt.Fprintf(stderr, "Failed to execp %s (%s): %s\n", o.path, joined, errnoText(err))
+	return 1
 }

@@ -28,7 +28,7 @@ type Reaper struct {
 	kick chan struct{}
 
 	mu       sync.Mutex // held across fork+register and across each wait4, so no status is lost
-	children map[int]func(ExitStatus)
+	children map[int]func(int, ExitStatus)
 	reapAll  bool
 	orphans  int
 }
@@ -41,7 +41,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	return &Reaper{
 		log:      log,
 		kick:     make(chan struct{}, 1),
-		children: make(map[int]func(ExitStatus)),
+		children: make(map[int]func(int, ExitStatus)),
 		reapAll:  os.Getpid() == 1,
 	}
 }
@@ -98,7 +98,7 @@ func (r *Reaper) Run(ctx context.Context) error {
 
 // start forks a child with fork (which returns its PID) and registers done for its status, with
 // the lock held so that a child that exits at once is not collected as a stranger.
-func (r *Reaper) start(fork func() (int, error), done func(ExitStatus)) (int, error) {
+func (r *Reaper) start(fork func() (int, error), done func(pid int, st ExitStatus)) (int, error) {
 	r.mu.Lock()
 	pid, err := fork()
 	if err == nil {
@@ -141,7 +141,7 @@ func (r *Reaper) reapOne(pid int) bool {
 	for errors.Is(err, unix.EINTR) {
 		got, err = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 	}
-	var done func(ExitStatus)
+	var done func(int, ExitStatus)
 	st := exitStatusFromWait(ws)
 	switch {
 	case err != nil && pid > 0 && errors.Is(err, unix.ECHILD):
@@ -163,7 +163,7 @@ func (r *Reaper) reapOne(pid int) bool {
 	}
 	r.mu.Unlock()
 	if done != nil {
-		done(st)
+		done(got, st)
 	} else {
 		r.log.Debug("reaped orphan", "pid", got, "status", st.String())
 	}
