@@ -172,17 +172,6 @@ func spawnActivateChild(r *Reaper, shim string, o *ActivateOptions, env []string
 	return r.start(func() (int, error) { return syscall.ForkExec(shim, argv, attr) }, done)
 }
 
-// acceptAgain reports the accept errors systemd ignores (ERRNO_IS_ACCEPT_AGAIN).
-func acceptAgain(err error) bool {
-	for _, e := range []unix.Errno{unix.EAGAIN, unix.EINTR, unix.ENETDOWN, unix.EPROTO, unix.ENOPROTOOPT, unix.EHOSTDOWN,
-		unix.ENONET, unix.EHOSTUNREACH, unix.EOPNOTSUPP, unix.ENETUNREACH, unix.ECONNABORTED} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
 // connName formats the peer or local address of a connection for the log.
 func connName(fd int, peer bool) string {
 	var sa unix.Sockaddr

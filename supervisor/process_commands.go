@@ -73,6 +73,9 @@ func runCommand(ctx context.Context, r *Reaper, spec ProcessSpec, timeout time.D
 	}
 	p, err := StartProcess(startCtx, r, spec)
 	if err != nil {
+		if ctx.Err() == nil && startCtx.Err() != nil {
+			err = fmt.Errorf("%w before exec: %v", ErrTimeout, err)
+		}
 		return &CommandError{Unit: spec.Unit, Argv: spec.Command.Argv, Err: err}
 	}
 	select {
