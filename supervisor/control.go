@@ -24,6 +24,7 @@ type UnitStatus struct {
 	Result       string         `json:"result"`
 	Listen       []ListenStatus `json:"listen"`
 	Activates    []string       `json:"activates"`
+	MainPID      int            `json:"main_pid,omitempty"` // Accept=no: the running service's main process
 	NAccepted    uint64         `json:"n_accepted"`
 	NConnections uint64         `json:"n_connections"`
 	NRefused     uint64         `json:"n_refused"`

@@ -42,6 +42,9 @@ func (m *manager) status() []UnitStatus {
 			}
 		} else if u.loaded.Service != nil {
 			st.Activates = []string{u.loaded.Service.Name}
+			if u.service != nil {
+				st.MainPID = u.service.PID()
+			}
 		}
 		out = append(out, st)
 	}

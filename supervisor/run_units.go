@@ -11,16 +11,6 @@ import (
 	"github.com/sockvisor/sockvisor/socketunit"
 )
 
-// systemSearchPath is where enabled sockets are looked for when no search path is configured:
-// systemd's system unit path, most specific first.
-var systemSearchPath = []string{
-	"/etc/systemd/system",
-	"/run/systemd/system",
-	"/usr/local/lib/systemd/system",
-	"/usr/lib/systemd/system",
-	"/lib/systemd/system",
-}
-
 // unitFiles lists the socket unit files Run supervises: the files named in cfg.Units, the
 // *.socket files of the directories named there (templates excluded), or with no Units the
 // sockets enabled in the search path. The first file of a given unit name wins.
@@ -68,7 +58,7 @@ func (m *manager) searchPath() []string {
 	if m.cfg.SearchPath != nil {
 		return m.cfg.SearchPath
 	}
-	return systemSearchPath
+	return socketunit.DefaultSearchPath()
 }
 
 // socketFiles returns the *.socket files of dir, templates excluded, sorted by name.

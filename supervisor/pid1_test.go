@@ -1,0 +1,156 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// unshareOrSkip returns the unshare wrapper that runs sockvisor as PID 1 of a new PID namespace.
+func unshareOrSkip(t *testing.T) []string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a new PID namespace")
+	}
+	u, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare (util-linux) is not installed")
+	}
+	return []string{u, "--pid", "--fork", "--mount-proc"}
+}
+
+// innerPID returns the host PID of the process unshare forked (sockvisor, PID 1 inside).
+func innerPID(t *testing.T, unsharePID int) int {
+	t.Helper()
+	var pid int
+	waitFor(t, "the namespace's PID 1", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", unsharePID, unsharePID))
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return false
+		}
+		pid, _ = strconv.Atoi(f[0])
+		return pid > 0
+	})
+	return pid
+}
+
+// zombieChildren counts the zombie children of pid.
+func zombieChildren(pid int) (n int) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) STATE PPID …
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		if len(f) > 2 && f[0] == "Z" && f[1] == strconv.Itoa(pid) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRunAsPID1ReapsOrphansAndStopsCleanly(t *testing.T) {
+	wrap := unshareOrSkip(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	// Each connection's instance leaves an orphan that exits a little later: only PID 1 can
+	// collect it.
+	os.WriteFile(filepath.Join(dir, "orphans.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port)), 0o644)
+	os.WriteFile(filepath.Join(dir, "orphans@.service"), []byte("[Service]\nExecStart=/bin/sh -c '(sleep 0.3 &); echo spawned'\nStandardInput=socket\nStandardOutput=socket\n"), 0o644)
+
+	// A socket handed in by a "container engine": LISTEN_FDS=1, LISTEN_PID=1.
+	inh, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inhPort := inh.Addr().(*net.TCPAddr).Port
+	inhFile, _ := inh.(*net.TCPListener).File()
+	inh.Close()
+	defer inhFile.Close()
+	os.WriteFile(filepath.Join(dir, "handed.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", inhPort)), 0o644)
+	os.WriteFile(filepath.Join(dir, "handed@.service"), []byte("[Service]\nExecStart=/bin/echo adopted\nStandardInput=socket\nStandardOutput=socket\n"), 0o644)
+
+	r := startPID1(t, wrap, inhFile, dir)
+	inner := innerPID(t, r.cmd.Process.Pid)
+	for i := 0; i < 5; i++ {
+		if got := dialRead(t, fmt.Sprintf("127.0.0.1:%d", port), ""); got != "spawned" {
+			t.Fatalf("connection %d: %q", i, got)
+		}
+	}
+	if got := dialRead(t, fmt.Sprintf("127.0.0.1:%d", inhPort), ""); got != "adopted" {
+		t.Fatalf("inherited socket (LISTEN_PID=1): %q", got)
+	}
+	time.Sleep(time.Second) // the orphans exit after 0.3 s
+	if n := zombieChildren(inner); n != 0 {
+		t.Fatalf("%d zombies left under PID 1", n)
+	}
+	syscall.Kill(inner, syscall.SIGTERM)
+	select {
+	case <-r.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("PID 1 did not exit after SIGTERM")
+	}
+	if code := r.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code after SIGTERM %d, want 0\n%s", code, r.log)
+	}
+}
+
+func TestRunAsPID1ExitsOnCrashLoop(t *testing.T) {
+	wrap := unshareOrSkip(t)
+	dir := t.TempDir()
+	port := freePort(t)
+	os.WriteFile(filepath.Join(dir, "crash.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nTriggerLimitBurst=3\nTriggerLimitIntervalSec=10s\n", port)), 0o644)
+	os.WriteFile(filepath.Join(dir, "crash.service"), []byte("[Service]\nExecStart=/bin/false\n"), 0o644)
+	r := startPID1(t, wrap, nil, dir)
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case <-r.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("PID 1 kept running with its only unit in a crash loop\n%s", r.log)
+	}
+	if code := r.cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit code %d, want 1 after the unit failed\n%s", code, r.log)
+	}
+	for _, want := range []string{"Trigger limit hit, refusing further activation.", "trigger-limit-hit"} {
+		if !strings.Contains(r.log.String(), want) {
+			t.Fatalf("log lacks %q:\n%s", want, r.log)
+		}
+	}
+	if n := strings.Count(r.log.String(), "service failed"); n != 3 {
+		t.Fatalf("service ran %d times, want the trigger burst (3)\n%s", n, r.log)
+	}
+}
+
+// startPID1 starts sockvisor run as PID 1 of a new PID namespace, optionally handing it one
+// listening socket with LISTEN_PID=1 as a container engine does.
+func startPID1(t *testing.T, wrap []string, inherit *os.File, args ...string) *runProc {
+	t.Helper()
+	if inherit == nil {
+		return startCmd(t, "", wrap, args...)
+	}
+	t.Setenv("LISTEN_FDS", "1")
+	t.Setenv("LISTEN_PID", "1")
+	t.Setenv("LISTEN_FDNAMES", "web")
+	return startCmdFiles(t, wrap, []*os.File{inherit}, args...)
+}
