@@ -129,3 +129,7 @@ func sysctlInt(t testing.TB, name string) int {
 	}
 	return n
 }
+
+// uniq makes a name of the shared abstract or message-queue namespace unique to this test
+// process, so that concurrent test runs on one machine do not collide.
+func uniq(name string) string { return name + "-" + strconv.Itoa(os.Getpid()) }

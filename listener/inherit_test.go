@@ -58,7 +58,7 @@ func TestInheritEnvironment(t *testing.T) {
 // matching, including a match by FileDescriptorName= and an fd that matches nothing.
 func TestInheritInProcess(t *testing.T) {
 	dir := t.TempDir()
-	q := "/sockvisor-test-inherit"
+	q := uniq("/sockvisor-test-inherit")
 	mqUnlink(q)
 	defer mqUnlink(q)
 	port := freePort(t)
@@ -135,7 +135,7 @@ func TestInheritFromGoParent(t *testing.T) {
 	port := freePort(t)
 	src := newUnit("parent.socket",
 		listenInet(socketunit.ListenStream, "127.0.0.1", port),
-		listenUnix(socketunit.ListenSequentialPacket, "@sockvisor-test-inherit"),
+		listenUnix(socketunit.ListenSequentialPacket, uniq("@sockvisor-test-inherit")),
 		listenInet(socketunit.ListenDatagram, "127.0.0.1", freePort(t)))
 	s, err := Open(context.Background(), src, OpenOptions{})
 	if err != nil {
@@ -144,7 +144,7 @@ func TestInheritFromGoParent(t *testing.T) {
 	defer s.Close()
 	u := newUnit("child.socket",
 		listenInet(socketunit.ListenStream, "127.0.0.1", port),
-		listenUnix(socketunit.ListenSequentialPacket, "@sockvisor-test-inherit"),
+		listenUnix(socketunit.ListenSequentialPacket, uniq("@sockvisor-test-inherit")),
 		listenUnix(socketunit.ListenStream, filepath.Join(dir, "new.sock")))
 	cmd := helperCmd(t, u, "sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`)
 	cmd.ExtraFiles = s.Files()

@@ -32,7 +32,7 @@ func TestStaleNodeAndRemoveOnStop(t *testing.T) {
 	}
 	stale.(*net.UnixListener).SetUnlinkOnClose(false)
 	stale.Close()
-	q := "/sockvisor-test-remove"
+	q := uniq("/sockvisor-test-remove")
 	mqUnlink(q)
 	defer mqUnlink(q)
 	for _, remove := range []bool{false, true} {
@@ -78,7 +78,7 @@ func TestStaleNodeAndRemoveOnStop(t *testing.T) {
 // from units.
 func TestDataFlows(t *testing.T) {
 	dir := t.TempDir()
-	q := "/sockvisor-test-flow"
+	q := uniq("/sockvisor-test-flow")
 	mqUnlink(q)
 	u := newUnit("flow.socket",
 		listenPath(socketunit.ListenFIFO, filepath.Join(dir, "fifo")),

@@ -17,7 +17,7 @@ func TestOpenStreamAndUnix(t *testing.T) {
 	u := newUnit("smoke.socket",
 		listenInet(socketunit.ListenStream, "127.0.0.1", port),
 		listenUnix(socketunit.ListenStream, filepath.Join(dir, "sub", "s.sock")),
-		listenUnix(socketunit.ListenDatagram, "@sockvisor-test-smoke"),
+		listenUnix(socketunit.ListenDatagram, uniq("@sockvisor-test-smoke")),
 	)
 	u.SocketMode = 0o600
 	s, err := Open(context.Background(), u, OpenOptions{})

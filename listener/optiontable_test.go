@@ -4,6 +4,7 @@ package listener
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,7 +54,7 @@ func fifo(t *testing.T) socketunit.Listen {
 	return listenPath(socketunit.ListenFIFO, filepath.Join(t.TempDir(), "fifo"))
 }
 func mqueue(t *testing.T) socketunit.Listen {
-	name := "/sockvisor-test-" + strings.ReplaceAll(t.Name(), "/", "-")
+	name := uniq("/sockvisor-test-" + strings.ReplaceAll(t.Name(), "/", "-"))
 	mqUnlink(name)
 	t.Cleanup(func() { mqUnlink(name) })
 	return listenPath(socketunit.ListenMessageQueue, name)
@@ -151,7 +152,7 @@ func optionCases() []optionCase {
 			return l
 		}, key: "PassCredentials", set: func(u *socketunit.Socket) { u.PassCredentials = true; u.ReceiveBuffer = 1 << 20 }},
 		{name: "abstract", listen: func(t *testing.T) socketunit.Listen {
-			return listenUnix(socketunit.ListenSequentialPacket, "@sockvisor-test-abstract")
+			return listenUnix(socketunit.ListenSequentialPacket, uniq("@sockvisor-test-abstract"))
 		}, key: "PassCredentials", set: func(u *socketunit.Socket) { u.PassCredentials = true }},
 		{name: "Symlinks", listen: unixStream, key: "Symlinks", set: func(u *socketunit.Socket) {
 			u.Symlinks = []string{filepath.Join(filepath.Dir(u.Listen[0].Address.Path), "links", "alias")}
@@ -234,5 +235,36 @@ func TestOptionTable(t *testing.T) {
 				t.Errorf("no %s reading in %+v", c.key, r.Readings)
 			}
 		})
+	}
+}
+
+// TestVsockLoopback connects to a vsock listener through the loopback transport
+// (VMADDR_CID_LOCAL), where the kernel has one.
+func TestVsockLoopback(t *testing.T) {
+	if why := noVsock(); why != "" {
+		t.Skip(why)
+	}
+	port := uint32(freePort(t))
+	u := newUnit("vsock.socket", socketunit.Listen{Kind: socketunit.ListenStream, Address: socketunit.Address{
+		Family: unix.AF_VSOCK, Type: unix.SOCK_STREAM, CID: unix.VMADDR_CID_LOCAL, VsockPort: port}})
+	s, err := Open(t.Context(), u, OpenOptions{})
+	if errors.Is(err, unix.EADDRNOTAVAIL) {
+		t.Skipf("no vsock loopback transport here (vsock_loopback not loaded): %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(c)
+	if err := unix.Connect(c, &unix.SockaddrVM{CID: unix.VMADDR_CID_LOCAL, Port: port}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadBack(u, s.FDs[0])
+	if err != nil || r.Address != "vsock:1:"+itoa(int(port)) {
+		t.Errorf("reads back as %q, %v", r.Address, err)
 	}
 }

@@ -52,14 +52,14 @@ func socketsJSON(t *testing.T, cmd *exec.Cmd) ([]Row, string) {
 func TestSocketsCommand(t *testing.T) {
 	dir := t.TempDir()
 	port := itoa(int(freePort(t)))
-	q := "/sockvisor-cmd-test"
+	q := uniq("/sockvisor-cmd-test")
 	mqUnlink(q)
 	defer mqUnlink(q)
 	unit := writeUnit(t, dir, "all", strings.Join([]string{
 		"ListenStream=127.0.0.1:" + port,
 		"ListenDatagram=[::1]:" + port,
 		"ListenStream=" + dir + "/run/s.sock",
-		"ListenSequentialPacket=@sockvisor-cmd-test",
+		"ListenSequentialPacket=" + uniq("@sockvisor-cmd-test"),
 		"ListenFIFO=" + dir + "/fifo",
 		"ListenMessageQueue=" + q,
 		"ListenNetlink=route 0",
@@ -67,7 +67,7 @@ func TestSocketsCommand(t *testing.T) {
 		"MessageQueueMaxMessages=4", "MessageQueueMessageSize=128", "",
 	}, "\n"))
 	rows, stderr := socketsJSON(t, exec.Command(testbin.Path(t), "sockets", "--format=json", unit))
-	want := []string{"127.0.0.1:" + port, "[::1]:" + port, dir + "/run/s.sock", "@sockvisor-cmd-test", dir + "/fifo", q, "route 0"}
+	want := []string{"127.0.0.1:" + port, "[::1]:" + port, dir + "/run/s.sock", uniq("@sockvisor-cmd-test"), dir + "/fifo", q, "route 0"}
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d: %+v\n%s", len(rows), len(want), rows, stderr)
 	}
@@ -95,7 +95,7 @@ func TestSocketsCommandInheritsFromSystemdSocketActivate(t *testing.T) {
 	}
 	dir := t.TempDir()
 	port := itoa(int(freePort(t)))
-	unit := writeUnit(t, dir, "act", "ListenStream=127.0.0.1:"+port+"\nListenStream="+dir+"/a.sock\nListenDatagram=@sockvisor-act\n")
+	unit := writeUnit(t, dir, "act", "ListenStream=127.0.0.1:"+port+"\nListenStream="+dir+"/a.sock\nListenDatagram="+uniq("@sockvisor-act")+"\n")
 	cmd := exec.Command(sa, "-l", "127.0.0.1:"+port, "-l", dir+"/a.sock", "--fdname=a:b",
 		testbin.Path(t), "sockets", "--format=json", unit)
 	var out, errb strings.Builder
