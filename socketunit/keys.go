@@ -107,17 +107,18 @@ func buildKeyTable() map[string]*Key {
 	add(killKeys())
 	add(unitKeys())
 	add(installKeys())
+	add(removedKeyRows())
 	// Every other key systemd 252 accepts: recognised, not applied.
-	rest := func(sections Section, names []string) {
-		for _, name := range names {
+	rest := func(sections Section, names []keyName) {
+		for _, kn := range names {
 			var missing Section
 			for _, n := range sectionNames {
-				if sections&n.s != 0 && m[n.name+"."+name] == nil {
+				if sections&n.s != 0 && m[n.name+"."+kn.name] == nil {
 					missing |= n.s
 				}
 			}
 			if missing != 0 {
-				add([]*Key{{Name: name, Sections: missing, Value: "(not parsed)", Doc: "accepted as systemd does; not applied by sockvisor"}})
+				add([]*Key{notAppliedKey(kn, missing)})
 			}
 		}
 	}

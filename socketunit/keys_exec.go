@@ -256,8 +256,30 @@ func niceValue(p *unitParser, a assignment) error {
 	return nil
 }
 
-// limitNOFILEValue is config_parse_rlimit for RLIMIT_NOFILE: "N", "SOFT:HARD", "infinity".
+// limitNOFILEValue is config_parse_rlimit for RLIMIT_NOFILE.
 func limitNOFILEValue(p *unitParser, a assignment) error {
+	if lim, ok := p.rlimit(a); ok {
+		p.exec.LimitNOFILE = &lim
+	}
+	return nil
+}
+
+// rlimit parses a plain resource limit with systemd's messages.
+func (p *unitParser) rlimit(a assignment) ([2]uint64, bool) {
+	lim, ok := parseRlimit(a.Value)
+	switch {
+	case !ok:
+		p.warn(a, "Failed to parse resource value, ignoring: %s", a.Value)
+	case lim[0] > lim[1]:
+		p.warn(a, "Soft resource limit chosen higher than hard limit, ignoring: %s", a.Value)
+		ok = false
+	}
+	return lim, ok
+}
+
+// parseRlimit parses a plain resource limit: "N", "SOFT:HARD" or "infinity" for either (the
+// soft limit may come out higher than the hard one).
+func parseRlimit(s string) ([2]uint64, bool) {
 	one := func(s string) (uint64, bool) {
 		if s == "infinity" {
 			return math.MaxUint64, true
@@ -265,18 +287,16 @@ func limitNOFILEValue(p *unitParser, a assignment) error {
 		n, err := strconv.ParseUint(s, 10, 64)
 		return n, err == nil && n != math.MaxUint64
 	}
-	softS, hardS, pair := strings.Cut(a.Value, ":")
+	softS, hardS, pair := strings.Cut(s, ":")
 	soft, ok1 := one(softS)
 	hard, ok2 := soft, true
 	if pair {
 		hard, ok2 = one(hardS)
 	}
-	if !ok1 || !ok2 || soft > hard {
-		p.warn(a, "Failed to parse resource value, ignoring: %s", a.Value)
-		return nil
+	if !ok1 || !ok2 {
+		return [2]uint64{}, false
 	}
-	p.exec.LimitNOFILE = &[2]uint64{soft, hard}
-	return nil
+	return [2]uint64{soft, hard}, true
 }
 
 // signalValue is config_parse_signal: a name (with or without "SIG"), "RTMIN+n" or a number;

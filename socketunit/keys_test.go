@@ -60,7 +60,7 @@ func TestKeyTableMatchesSystemd(t *testing.T) {
 			if k.Sections&sectionByName(section) == 0 || known[k.Name] {
 				continue
 			}
-			if k.Since == "" {
+			if k.Since == "" && !removedKeys[k.Name] {
 				t.Errorf("[%s] %s= is in the table but not accepted by systemd 252, and has no Since", section, k.Name)
 			}
 		}

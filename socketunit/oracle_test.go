@@ -77,9 +77,12 @@ func TestAgainstSystemdAnalyze(t *testing.T) {
 		"exec and unit": "[Unit]\nDocumentation=notaurl man:foo(1)\nAfter=foo.service bar\nFoo=bar\n[Install]\nWantedBy=sockets.target\nBogus=1\n" +
 			"[Socket]\nListenStream=1234\nUser=nobody\nUMask=999\nNice=99\nKillMode=bogus\nKillSignal=SIGFOO\nSendSIGKILL=x\n" +
 			"LimitNOFILE=abc\nStandardOutput=bogus\nEnvironment=A=b \"C=d e\"\n",
-		"exec fatal":           "[Socket]\nListenStream=1234\nExecStartPre=relative/cmd\nBacklog=x\n",
-		"exec argv0":           "[Socket]\nListenStream=1234\nExecStopPost=@/bin/true\n",
-		"exec ignored":         "[Socket]\nListenStream=1234\nExecStartPre=-relative/cmd\nExecStartPost=/bin/echo \"a b\" ; /bin/true\nBacklog=x\n",
+		"exec fatal":   "[Socket]\nListenStream=1234\nExecStartPre=relative/cmd\nBacklog=x\n",
+		"exec argv0":   "[Socket]\nListenStream=1234\nExecStopPost=@/bin/true\n",
+		"exec ignored": "[Socket]\nListenStream=1234\nExecStartPre=-relative/cmd\nExecStartPost=/bin/echo \"a b\" ; /bin/true\nBacklog=x\n",
+		"not applied, checked": "[Socket]\nListenStream=1234\nCPUShares=5\nStartupCPUShares=5\nMemoryLimit=1G\nBlockIOAccounting=yes\n" +
+			"BlockIOWeight=10\nBlockIODeviceWeight=/dev/sda 10\nCapabilities=x\nNetClass=1\nPrivateTmp=x\nLimitNPROC=abc\nLimitNPROC=5:4\n" +
+			"LimitCORE=1G\nTimeoutCleanSec=x\nLogRateLimitBurst=x\nRuntimeDirectoryMode=999\nCPUAccounting=\nDynamicUser=yes\nRemoveIPC=maybe\n",
 		"fatal user":           "[Socket]\nListenStream=1234\nSocketUser=a:b\nBacklog=x\n",
 		"fatal workdir":        "[Socket]\nListenStream=1234\nWorkingDirectory=rel\nBacklog=x\n",
 		"no listen":            "[Socket]\nBacklog=5\n",
