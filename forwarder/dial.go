@@ -54,7 +54,7 @@ func (w *worker) dial(c *conn) {
 			continue
 		}
 		f.setSockopts(fd)
-		err = unix.Connect(fd, sa)
+		err = unix.Connect(fd, w.own(sa))
 		if err != nil && err != unix.EINPROGRESS {
 			unix.Close(fd)
 			c.lastErr = err
@@ -128,10 +128,12 @@ func (w *worker) dialFailed(c *conn) {
 	w.finish(c, true, "connect: "+err.Error())
 }
 
-// retryable reports whether a failed connect means the target is not up yet.
+// retryable reports whether a failed connect means the target is not up yet, or this
+// process is short of file descriptors or memory for a moment.
 func retryable(err error) bool {
 	switch err {
-	case unix.ECONNREFUSED, unix.ENOENT, unix.EAGAIN, unix.ECONNRESET:
+	case unix.ECONNREFUSED, unix.ENOENT, unix.EAGAIN, unix.ECONNRESET,
+		unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
 		return true
 	}
 	return false
@@ -173,4 +175,24 @@ func (f *Forwarder) setSockopts(fd int) {
 			unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_KEEPINTVL, max(1, s/3))
 		}
 	}
+}
+
+// own copies sa into the worker's scratch space: unix.Connect writes into the Sockaddr it is
+// given, and the target's addresses are shared by every worker.
+func (w *worker) own(sa unix.Sockaddr) unix.Sockaddr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		w.sa4 = unix.SockaddrInet4{Port: a.Port, Addr: a.Addr}
+		return &w.sa4
+	case *unix.SockaddrInet6:
+		w.sa6 = unix.SockaddrInet6{Port: a.Port, ZoneId: a.ZoneId, Addr: a.Addr}
+		return &w.sa6
+	case *unix.SockaddrUnix:
+		w.saUnix = unix.SockaddrUnix{Name: a.Name}
+		return &w.saUnix
+	case *unix.SockaddrVM:
+		w.saVM = unix.SockaddrVM{CID: a.CID, Port: a.Port, Flags: a.Flags}
+		return &w.saVM
+	}
+	return sa
 }

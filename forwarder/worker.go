@@ -49,6 +49,12 @@ type worker struct {
 	stopAt   int64
 
 	bytes [2]atomic.Uint64 // delivered client→target, target→client
+
+	// Scratch socket addresses for connect (see own).
+	sa4    unix.SockaddrInet4
+	sa6    unix.SockaddrInet6
+	saUnix unix.SockaddrUnix
+	saVM   unix.SockaddrVM
 }
 
 func newWorker(f *Forwarder, listeners []int) (*worker, error) {
