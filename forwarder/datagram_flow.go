@@ -35,8 +35,10 @@ type datagramFlow struct {
 	dropped     int       // datagrams lost: buffers full, backend refusing, reply impossible
 }
 
+// flowCount counts the datagrams and bytes of one direction of a flow.
 type flowCount struct{ packets, bytes int }
 
+// add counts one datagram of n bytes.
 func (c *flowCount) add(n int) { c.packets++; c.bytes += n }
 
 // fromClients forwards what the clients sent, opening flows for new clients.
