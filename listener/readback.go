@@ -83,8 +83,12 @@ func readSocket(r *Report, u *socketunit.Socket, l *socketunit.Listen, fd int) e
 		r.Readings = append(r.Readings, intReading("Listening", acc, err, "1"))
 		r.Readings = append(r.Readings, readBacklog(u, fd, &a))
 	}
-	if isInet(&a) && u.SocketProtocol != 0 {
-		r.Readings = append(r.Readings, Reading{Key: "SocketProtocol", Value: strconv.Itoa(a.Protocol), Want: strconv.Itoa(l.Address.Protocol)})
+	if isInet(&a) {
+		rd := Reading{Key: "SocketProtocol", Value: protocolName(a.Protocol)}
+		if p := effectiveAddress(u, l).Protocol; p != 0 {
+			rd.Want = protocolName(p)
+		}
+		r.Readings = append(r.Readings, rd)
 	}
 	smack := smackActive()
 	for i := range socketOptions {
@@ -313,4 +317,21 @@ func readSymlinks(u *socketunit.Socket, l *socketunit.Listen) []Reading {
 		rs = append(rs, r)
 	}
 	return rs
+}
+
+// protocolName names an IP protocol as SocketProtocol= does.
+func protocolName(p int) string {
+	switch p {
+	case unix.IPPROTO_TCP:
+		return "tcp"
+	case unix.IPPROTO_UDP:
+		return "udp"
+	case unix.IPPROTO_UDPLITE:
+		return "udplite"
+	case unix.IPPROTO_SCTP:
+		return "sctp"
+	case unix.IPPROTO_MPTCP:
+		return "mptcp"
+	}
+	return strconv.Itoa(p)
 }

@@ -162,3 +162,43 @@ func TestSocketsCommandReportsUnmatched(t *testing.T) {
 		t.Errorf("rows = %+v\n%s", rows, stderr)
 	}
 }
+
+// TestSocketsCommandEveryOption loads a unit that sets nearly every [Socket] option through
+// the real parser and binary: every setting must read back as asked (exit status 0).
+func TestSocketsCommandEveryOption(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	port := itoa(int(freePort(t)))
+	q := uniq("/sockvisor-cmd-every")
+	mqUnlink(q)
+	defer mqUnlink(q)
+	special := filepath.Join(dir, "special")
+	os.WriteFile(special, nil, 0o644)
+	lines := []string{
+		"ListenDatagram=127.0.0.1:" + port, "ListenStream=[::1]:" + port, "ListenNetlink=kobject-uevent 1",
+		"ListenMessageQueue=" + q, "ListenSpecial=" + special, "ListenSequentialPacket=" + uniq("@sockvisor-every"),
+		"ListenFIFO=" + dir + "/fifo",
+		"SocketProtocol=udplite", "Timestamping=ns", "PassPacketInfo=yes", "PassCredentials=yes", "PassSecurity=yes",
+		"PassPIDFD=yes", "AcceptFileDescriptors=no", "Priority=6", "Mark=3", "IPTOS=16", "IPTTL=12",
+		"TCPCongestion=reno", "MessageQueueMaxMessages=5", "MessageQueueMessageSize=200", "Writable=yes",
+		"FreeBind=yes", "Transparent=yes", "ReusePort=yes", "SendBuffer=64K", "ReceiveBuffer=1M", "Backlog=12",
+		"KeepAlive=yes", "KeepAliveTimeSec=1min", "KeepAliveIntervalSec=7", "KeepAliveProbes=3", "DeferAcceptSec=3",
+		"NoDelay=yes", "Broadcast=yes", "BindIPv6Only=ipv6-only", "PipeSize=64K", "SocketMode=0640",
+		"SocketUser=nobody", "DirectoryMode=0700", "RemoveOnStop=yes", "",
+	}
+	if noVsock() == "" {
+		lines = append([]string{"ListenStream=vsock::" + port}, lines...)
+	}
+	unit := writeUnit(t, dir, "every", strings.Join(lines, "\n"))
+	cmd := exec.Command(testbin.Path(t), "sockets", "--all", unit)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v (exit status 2 = a setting differs):\n%s", err, out)
+	}
+	for _, s := range []string{"SocketProtocol=udplite", "Timestamping=ns", "Mark=3", "TCPCongestion=reno", "DeferAcceptSec=3",
+		"MessageQueueMaxMessages=5", "Writable=yes", "PipeSize=65536", "SocketUser=nobody", "BindIPv6Only=1"} {
+		if !strings.Contains(string(out), s) {
+			t.Errorf("output lacks %s:\n%s", s, out)
+		}
+	}
+}
