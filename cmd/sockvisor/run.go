@@ -20,7 +20,7 @@ func runRun(cio commandIO, args []string) int {
 		fmt.Fprintf(cio.stderr, "usage: %s [OPTIONS] [UNIT|DIR...]\n\nSupervise socket units: listen, activate their services on traffic, reload on change.\nWithout arguments: the sockets enabled under sockets.target.wants/ in the unit search path.\n\noptions:\n", cio.prog)
 		fs.PrintDefaults()
 	}
-	control := fs.String("control", "", "control socket for `sockvisor status` (default: $RUNTIME_DIRECTORY/control.sock, /run/sockvisor/control.sock as root, $XDG_RUNTIME_DIR/sockvisor/control.sock otherwise); \"none\" disables it")
+	control := fs.String("control", "", "`PATH` of the control socket that sockvisor status reads (default: $RUNTIME_DIRECTORY/control.sock, /run/sockvisor/control.sock as root, $XDG_RUNTIME_DIR/sockvisor/control.sock otherwise); \"none\" disables it")
 	initMode := fs.Bool("init", false, "act as a container's init: child subreaper, reap every orphan, exit when no unit is left (implied when running as PID 1)")
 	noInproc := fs.Bool("no-in-process-proxy", false, "start systemd-socket-proxyd services as processes instead of on the built-in forwarder")
 	unitPath := fs.StringArray("unit-path", nil, "unit search path directory for services, drop-ins and enabled sockets (repeatable; default: systemd's system path)")

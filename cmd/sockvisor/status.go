@@ -21,7 +21,7 @@ func runStatus(cio commandIO, args []string) int {
 		fmt.Fprintf(cio.stderr, "usage: %s [--control=PATH] [--format=text|json]\n\noptions:\n", cio.prog)
 		fs.PrintDefaults()
 	}
-	control := fs.String("control", "", "control socket of the running supervisor (default as for `sockvisor run`)")
+	control := fs.String("control", "", "`PATH` of the control socket of the running supervisor (default as for sockvisor run)")
 	format := fs.String("format", "text", "output format: text or json")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
