@@ -9,6 +9,36 @@ var dependencyKeys = []string{
 	"StopPropagatedFrom", "JoinsNamespaceOf",
 }
 
+// conditionPathKeys are the Condition*=/Assert*= checks whose value is a path.
+var conditionPathKeys = []string{
+	"PathExists", "PathExistsGlob", "PathIsDirectory", "PathIsSymbolicLink", "PathIsMountPoint", "PathIsReadWrite",
+	"PathIsEncrypted", "DirectoryNotEmpty", "FileNotEmpty", "FileIsExecutable",
+}
+
+// conditionPathValue is config_parse_unit_condition_path: optional "|" (trigger) and "!"
+// (negate) prefixes, then an absolute path; empty resets.
+func conditionPathValue(p *unitParser, a assignment) error {
+	v := strings.TrimPrefix(strings.TrimPrefix(a.Value, "|"), "!")
+	if a.Value == "" {
+		return nil
+	}
+	x, err := p.expand(v, maxPathLen)
+	if err != nil {
+		p.warn(a, "Failed to resolve unit specifiers in '%s', ignoring: %s", v, strerror(err))
+		return nil
+	}
+	p.checkPath(a, x, pathIgnore)
+	return nil
+}
+
+// jobTimeoutValue is config_parse_job_timeout_sec.
+func jobTimeoutValue(p *unitParser, a assignment) error {
+	if _, err := ParseTimespanFix0(a.Value); err != nil {
+		p.warn(a, "Failed to parse %s= parameter, ignoring: %s", a.Key, a.Value)
+	}
+	return nil
+}
+
 // unitKeys are the [Unit] keys sockvisor reads.
 func unitKeys() []*Key {
 	rows := []*Key{
@@ -22,6 +52,31 @@ func unitKeys() []*Key {
 		{Name: "StopWhenUnneeded", Sections: SectionUnit, Value: "boolean", Default: "no", Applied: true,
 			Doc: "stop when no longer needed", apply: boolValue(onUnit(func(u *UnitSection) *bool { return &u.StopWhenUnneeded }))},
 	}
+	for _, name := range conditionPathKeys {
+		for _, kind := range []string{"Condition", "Assert"} {
+			rows = append(rows, &Key{Name: kind + name, Sections: SectionUnit, Value: "[|][!]absolute path", Resets: true, Repeats: true,
+				Doc: "accepted and checked as systemd does; not applied by sockvisor", apply: conditionPathValue})
+		}
+	}
+	rows = append(rows,
+		&Key{Name: "RequiresMountsFor", Sections: SectionUnit, Value: "absolute paths", Resets: true, Repeats: true,
+			Doc: "accepted and checked as systemd does; not applied by sockvisor", apply: pathListValue(func(p *unitParser) *[]string { return new([]string) })},
+		&Key{Name: "SourcePath", Sections: SectionUnit, Value: "absolute path",
+			Doc: "accepted and checked as systemd does; not applied by sockvisor", apply: func(p *unitParser, a assignment) error {
+				if a.Value != "" {
+					if v, err := p.expand(a.Value, maxPathLen); err != nil {
+						p.warn(a, "Failed to resolve unit specifiers in '%s', ignoring: %s", a.Value, strerror(err))
+					} else {
+						p.checkPath(a, v, pathIgnore)
+					}
+				}
+				return nil
+			}},
+		&Key{Name: "JobTimeoutSec", Sections: SectionUnit, Value: "time span",
+			Doc: "accepted and checked as systemd does; not applied by sockvisor", apply: jobTimeoutValue},
+		&Key{Name: "JobRunningTimeoutSec", Sections: SectionUnit, Value: "time span",
+			Doc: "accepted and checked as systemd does; not applied by sockvisor", apply: jobTimeoutValue},
+	)
 	for _, name := range dependencyKeys {
 		rows = append(rows, &Key{Name: name, Sections: SectionUnit, Value: "unit names", Resets: true, Repeats: true, Applied: true,
 			Doc: "dependency (kept as written; sockvisor orders start-up by After=/Before=)", apply: dependencyValue})
@@ -43,6 +98,8 @@ func installKeys() []*Key {
 	}
 }
 
+// wordsValue stores the unit names of an [Install] key; systemd checks them only when the unit
+// is enabled, so there are no findings here.
 func wordsValue(f field[[]string]) func(*unitParser, assignment) error {
 	return func(p *unitParser, a assignment) error {
 		if a.Value == "" {
@@ -51,16 +108,13 @@ func wordsValue(f field[[]string]) func(*unitParser, assignment) error {
 		}
 		words, err := SplitWords(a.Value, WordUnquote)
 		if err != nil {
-			p.warn(a, "Invalid syntax, ignoring: %s", a.Value)
 			return nil
 		}
 		for _, w := range words {
-			v, err := p.expand(w, maxUnitNameLen)
-			if err != nil {
-				p.warn(a, "Failed to resolve unit name specifiers in '%s', ignoring: %s", w, strerror(err))
-				continue
+			if v, err := p.expand(w, maxUnitNameLen); err == nil {
+				w = v
 			}
-			*f(p) = append(*f(p), v)
+			*f(p) = append(*f(p), w)
 		}
 		return nil
 	}

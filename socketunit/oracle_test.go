@@ -83,6 +83,10 @@ func TestAgainstSystemdAnalyze(t *testing.T) {
 		"not applied, checked": "[Socket]\nListenStream=1234\nCPUShares=5\nStartupCPUShares=5\nMemoryLimit=1G\nBlockIOAccounting=yes\n" +
 			"BlockIOWeight=10\nBlockIODeviceWeight=/dev/sda 10\nCapabilities=x\nNetClass=1\nPrivateTmp=x\nLimitNPROC=abc\nLimitNPROC=5:4\n" +
 			"LimitCORE=1G\nTimeoutCleanSec=x\nLogRateLimitBurst=x\nRuntimeDirectoryMode=999\nCPUAccounting=\nDynamicUser=yes\nRemoveIPC=maybe\n",
+		"unit section": "[Unit]\nDescription=%Z\nAfter=\nAfter=%Z.service\nRequires=foo.socket.bad\nRequiresMountsFor=rel\n" +
+			"ConditionPathExists=rel\nStartLimitBurst=x\nStartLimitIntervalSec=x\nJobTimeoutSec=x\nSourcePath=rel\n" +
+			"ConditionPathExists=|!rel\nConditionPathExists=!/x/../y\nAssertFileNotEmpty=| rel2\nConditionPathExists=\n" +
+			"[Install]\nWantedBy=%Z\nAlias=foo\nAlso=bar\nDefaultInstance=%Z\n[Socket]\nListenStream=1234\n",
 		"fatal user":           "[Socket]\nListenStream=1234\nSocketUser=a:b\nBacklog=x\n",
 		"fatal workdir":        "[Socket]\nListenStream=1234\nWorkingDirectory=rel\nBacklog=x\n",
 		"no listen":            "[Socket]\nBacklog=5\n",
