@@ -119,6 +119,7 @@ func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
 	if !ok {
 		return svc, p.diags, nil
 	}
+	fixServiceStdio(&svc.Exec)
 	return svc, append(p.diags, verifyService(svc)...), nil
 }
 
@@ -232,7 +233,9 @@ func newSocket(name, path string) *Socket {
 	}
 }
 
-// newService returns a service unit with systemd's defaults.
+// newService returns a service unit with systemd's defaults (service_init; standard output is
+// settled after parsing by fixServiceStdio). A socket unit's own processes log to the journal
+// (socket_init), see newSocket.
 func newService(name, path string) *Service {
 	return &Service{
 		Name:            name,
@@ -242,7 +245,7 @@ func newService(name, path string) *Service {
 		RestartSec:      100 * 1e3,
 		TimeoutStartSec: 90 * 1e6,
 		TimeoutStopSec:  90 * 1e6,
-		Exec:            defaultExec(StdioSpec{Kind: "null"}, StdioSpec{Kind: "journal"}, StdioSpec{Kind: "inherit"}),
+		Exec:            defaultExec(StdioSpec{Kind: "null"}, StdioSpec{Kind: "inherit"}, StdioSpec{Kind: "inherit"}),
 		Kill:            defaultKill(),
 		Unit:            UnitSection{DefaultDependencies: true},
 	}
@@ -254,6 +257,19 @@ func defaultExec(in, out, errOut StdioSpec) ExecContext {
 
 func defaultKill() KillContext {
 	return KillContext{KillMode: "control-group", KillSignal: int(unix.SIGTERM), FinalKillSignal: int(unix.SIGKILL), SendSIGKILL: true}
+}
+
+// fixServiceStdio is systemd's service_fix_stdio: unless standard input is a bidirectional
+// stream (a socket, a tty, a named fd), an inherited standard output goes to the manager's
+// default, the journal. (Like systemd, an explicit StandardOutput=inherit is treated the same.)
+func fixServiceStdio(e *ExecContext) {
+	switch e.StandardInput.Kind {
+	case "tty", "tty-force", "tty-fail", "socket", "fd":
+		return
+	}
+	if e.StandardOutput.Kind == "inherit" {
+		e.StandardOutput = StdioSpec{Kind: "journal"}
+	}
 }
 
 // addSocketExtras fills in the defaults systemd's socket_add_extras sets after parsing.

@@ -120,6 +120,8 @@ func TestLoadSocketAcceptDefaultsAndTemplateService(t *testing.T) {
 	}
 	if res.Service == nil || res.Service.Name != "echo@.service" || res.Service.Exec.StandardInput.Kind != "socket" {
 		t.Errorf("service = %+v", res.Service)
+	} else if out := res.Service.Exec.StandardOutput.Kind; out != "inherit" {
+		t.Errorf("StandardInput=socket: StandardOutput = %s, want inherit (the connection)", out)
 	}
 }
 
@@ -290,6 +292,9 @@ func TestLoadServiceByName(t *testing.T) {
 	}
 	if len(svc.ExecStart) != 1 || strings.Join(svc.ExecStart[0].Argv, " ") != "/bin/echo blue" {
 		t.Errorf("ExecStart = %+v", svc.ExecStart)
+	}
+	if svc.Exec.StandardOutput.Kind != "journal" || svc.Exec.StandardError.Kind != "inherit" {
+		t.Errorf("stdio defaults: output %s, error %s; want journal, inherit", svc.Exec.StandardOutput.Kind, svc.Exec.StandardError.Kind)
 	}
 	if strings.Join(svc.Exec.Environment, "|") != "A=1|B=2 3" {
 		t.Errorf("Environment = %q", svc.Exec.Environment)
