@@ -20,7 +20,7 @@ const listenFDsStart = 3
 // InheritedFD is one fd passed to this process through LISTEN_FDS, as the kernel describes it.
 type InheritedFD struct {
 	File *os.File
-	Name string // its LISTEN_FDNAMES entry ("unknown" when LISTEN_FDNAMES is unset)
+	Name string // its LISTEN_FDNAMES entry ("unknown" when LISTEN_FDNAMES is unset and several fds came)
 
 	// Sockets: SO_DOMAIN, SO_TYPE, SO_PROTOCOL, SO_ACCEPTCONN and getsockname.
 	Socket    bool
