@@ -42,8 +42,50 @@ func testService(mode string) socketunit.ExecCommand {
 // testServiceMain is a service for the tests:
 //
 //	echo-fd3  check LISTEN_PID, accept connections on fd 3 and echo each one's lines
+//	mixed     check LISTEN_PID; fd 3 a stream listener (echo), fd 4 a datagram socket (echo)
+//	dgram     check LISTEN_PID; fd 3 a datagram socket: echo datagrams
 func testServiceMain(mode string) int {
 	switch mode {
+	case "mixed", "dgram":
+		n := 1
+		if mode == "mixed" {
+			n = 2
+		}
+		if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") != strconv.Itoa(n) {
+			fmt.Fprintln(os.Stderr, "bad LISTEN_PID/LISTEN_FDS")
+			return 2
+		}
+		dfd := 3
+		if mode == "mixed" {
+			l, err := net.FileListener(os.NewFile(3, "stream"))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "fd 3:", err)
+				return 1
+			}
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					go io.Copy(c, c)
+				}
+			}()
+			dfd = 4
+		}
+		pc, err := net.FilePacketConn(os.NewFile(uintptr(dfd), "dgram"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "datagram fd:", err)
+			return 1
+		}
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return 1
+			}
+			pc.WriteTo(buf[:n], from)
+		}
 	case "echo-fd3":
 		if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") != "1" {
 			fmt.Fprintln(os.Stderr, "bad LISTEN_PID/LISTEN_FDS")

@@ -65,7 +65,11 @@ ADDR: PORT, IPv4:PORT, [IPv6]:PORT, /path, @abstract, vsock:CID:PORT.
 // runActivate is the "activate" command, also run when the binary is called
 // systemd-socket-activate: a drop-in for systemd-socket-activate(1).
 func runActivate(cio commandIO, args []string) int {
-	o, code, done := parseActivate(cio, args, os.Environ())
+	getoptProg := cio.prog
+	if !strings.Contains(getoptProg, " ") && len(os.Args) > 0 {
+		getoptProg = os.Args[0] // getopt names the program as invoked, path included
+	}
+	o, code, done := parseActivate(cio, getoptProg, args, os.Environ())
 	if done {
 		return code
 	}
@@ -75,9 +79,9 @@ func runActivate(cio commandIO, args []string) int {
 // parseActivate parses the command line like getopt_long with "+" (options end at the first
 // non-option) and checks it as systemd-socket-activate does. done reports that the command
 // has finished (help, version or an error) with exit code code.
-func parseActivate(cio commandIO, args []string, environ []string) (o supervisor.ActivateOptions, code int, done bool) {
+func parseActivate(cio commandIO, getoptProg string, args []string, environ []string) (o supervisor.ActivateOptions, code int, done bool) {
 	o = supervisor.ActivateOptions{Environ: environ, Stderr: cio.stderr}
-	prog := cio.prog
+	prog := getoptProg
 	fail := func(format string, a ...any) (supervisor.ActivateOptions, int, bool) {
 		fmt.Fprintf(cio.stderr, format+"\n", a...)
 		return o, 1, true
@@ -140,7 +144,7 @@ func parseActivate(cio commandIO, args []string, environ []string) (o supervisor
 		for _, h := range hits {
 			switch h.opt.long {
 			case "help":
-				fmt.Fprintf(cio.stdout, activateHelp, prog)
+				fmt.Fprintf(cio.stdout, activateHelp, cio.prog)
 				return o, 0, true
 			case "version":
 				fmt.Fprintf(cio.stdout, "sockvisor %s (systemd-socket-activate compatible)\n", version)
@@ -198,7 +202,7 @@ func parseActivate(cio commandIO, args []string, environ []string) (o supervisor
 	}
 	o.Argv = args[i:]
 	if len(o.Argv) == 0 {
-		return fail("%s: command to execute is missing.", prog)
+		return fail("%s: command to execute is missing.", cio.prog)
 	}
 	if o.Accept && (o.SocketType == unix.SOCK_DGRAM || hasDatagram(o.Listen)) {
 		return fail("Datagram sockets do not accept connections. The --datagram and --accept options may not be combined.")
