@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,7 +39,7 @@ func activateTools(t *testing.T) map[string]string {
 }
 
 // freePort returns a TCP (and, most likely, UDP) port that is free on 127.0.0.1 right now.
-func freePort(t *testing.T) int {
+func freeTCPUDPPort(t *testing.T) int {
 	t.Helper()
 	for {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -150,7 +149,7 @@ func TestActivateMessagesMatchSystemd(t *testing.T) {
 		})
 	}
 	// "-l ADDR" taken twice: the second bind fails the same way.
-	port := freePort(t)
+	port := freeTCPUDPPort(t)
 	for name, tool := range tools {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		r := startActivate(t, tool, nil, "-l", addr, "-l", addr, "cat")
@@ -186,7 +185,7 @@ func TestActivateEnvMatchesSystemd(t *testing.T) {
 	for _, accept := range []bool{false, true} {
 		got := map[string][]string{}
 		for name, tool := range tools {
-			port := freePort(t)
+			port := freeTCPUDPPort(t)
 			args := []string{"-l", fmt.Sprintf("127.0.0.1:%d", port), "--fdname=web", "-E", "FOO=bar", "-E", "PASS", "-E", "LISTEN_FDS=1", "-E", "NOPE"}
 			if accept {
 				args = append(args, "-a")
@@ -231,7 +230,7 @@ func TestActivateUpstreamCases(t *testing.T) {
 	for name, tool := range activateTools(t) {
 		t.Run(name, func(t *testing.T) {
 			// -l PORT --accept --inetd cat echoes.
-			port := freePort(t)
+			port := freeTCPUDPPort(t)
 			startActivate(t, tool, nil, "-l", strconv.Itoa(port), "--accept", "--inetd", "cat")
 			for _, msg := range []string{"hello", "again"} {
 				c := dial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -244,7 +243,7 @@ func TestActivateUpstreamCases(t *testing.T) {
 				}
 			}
 			// -l PORT --now SERVER-ON-FD-3 echoes (systemd 252 has no --now: -l then first traffic).
-			port = freePort(t)
+			port = freeTCPUDPPort(t)
 			args := []string{"-l", strconv.Itoa(port), "--now", "--", "env", testServiceEnv + "=echo-fd3", exe}
 			if name == "systemd" && !supportsNow(tool) {
 				args = append(args[:2], args[3:]...)
@@ -265,11 +264,11 @@ func TestActivateUpstreamCases(t *testing.T) {
 				t.Errorf("--now echo: got %q, %v; stderr %s", line, err, r.stderr)
 			}
 			// --accept --now fails (sockvisor only: 252 does not know --now and fails anyway).
-			if r := startActivate(t, tool, nil, "-l", strconv.Itoa(freePort(t)), "--accept", "--now", "cat"); r.wait(t) == 0 {
+			if r := startActivate(t, tool, nil, "-l", strconv.Itoa(freeTCPUDPPort(t)), "--accept", "--now", "cat"); r.wait(t) == 0 {
 				t.Error("--accept --now succeeded")
 			}
 			// Two -l with --inetd fails (252 only once traffic arrives; sockvisor at once).
-			p1, p2 := freePort(t), freePort(t)
+			p1, p2 := freeTCPUDPPort(t), freeTCPUDPPort(t)
 			r = startActivate(t, tool, nil, "-l", strconv.Itoa(p1), "-l", strconv.Itoa(p2), "--inetd", "cat")
 			want := 1
 			if name == "systemd" {
@@ -308,14 +307,14 @@ func TestActivateDatagramAndMixed(t *testing.T) {
 	bin := testbin.Path(t)
 	exe, _ := os.Executable()
 	for name, tool := range activateTools(t) {
-		port := freePort(t)
+		port := freeTCPUDPPort(t)
 		r := startActivate(t, tool, nil, "-d", "-l", fmt.Sprintf("127.0.0.1:%d", port), "--", "env", testServiceEnv+"=dgram", exe)
 		echoUDP(t, name+" -d", fmt.Sprintf("127.0.0.1:%d", port))
 		if !strings.Contains(r.stderr.String(), "Execing env") {
 			t.Errorf("%s: stderr %q", name, r.stderr)
 		}
 	}
-	sp, dp := freePort(t), freePort(t)
+	sp, dp := freeTCPUDPPort(t), freeTCPUDPPort(t)
 	r := startActivate(t, bin, nil, "activate", "-l", fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("--listen-datagram=127.0.0.1:%d", dp), "--", "env", testServiceEnv+"=mixed", exe)
 	echoUDP(t, "mixed", fmt.Sprintf("127.0.0.1:%d", dp))
 	c := dial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", sp))
@@ -363,7 +362,7 @@ func echoUDP(t *testing.T, what, addr string) {
 // and the connection at fd 3; the parent logs its spawn and death like systemd's.
 func TestActivateAcceptListenPID(t *testing.T) {
 	bin := testbin.Path(t)
-	port := freePort(t)
+	port := freeTCPUDPPort(t)
 	r := startActivate(t, bin, nil, "activate", "-a", "-l", fmt.Sprintf("127.0.0.1:%d", port), "--",
 		"sh", "-c", `echo "$LISTEN_PID $$ $LISTEN_FDS $(readlink /proc/self/fd/3)" >&3`)
 	c := dial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -391,7 +390,7 @@ func TestActivateAsPID1ReapsOrphans(t *testing.T) {
 		t.Skip("unshare not installed")
 	}
 	bin := testbin.Path(t)
-	port := freePort(t)
+	port := freeTCPUDPPort(t)
 	r := startActivate(t, unshare, nil, "--pid", "--fork", "--mount-proc", bin, "activate", "-a", "--inetd",
 		"-l", fmt.Sprintf("127.0.0.1:%d", port), "--", "sh", "-c", "sleep 0.2 & echo $$")
 	for i := 0; i < 5; i++ {
@@ -450,22 +449,4 @@ func descendants(pid int) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for a writing process and a reading test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
