@@ -4,6 +4,7 @@ package forwarder
 
 import (
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sockvisor/sockvisor/internal/testbin"
+	"golang.org/x/sys/unix"
 )
 
 // freeUDPAddr returns a loopback UDP address nobody uses right now.
@@ -157,4 +159,83 @@ func TestDatagramExitIdleBinary(t *testing.T) {
 	if el := time.Since(start); el < 2500*time.Millisecond {
 		t.Errorf("exited %v after the last datagram, want ≥ 3 s (2 s flow expiry + 1 s idle)", el)
 	}
+}
+
+// TestDatagramFDTableFullBinary: with the fd table full, new clients are dropped with a
+// warning (no spinning, no exit) while a client with a flow keeps being served; once
+// descriptors are available again new clients are served.
+func TestDatagramFDTableFullBinary(t *testing.T) {
+	t.Parallel()
+	bin := testbin.Path(t)
+	be := startEcho(t, "udp4", "127.0.0.1:0", false)
+	addr := freeUDPAddr(t)
+	a := startCmd(t, exec.Command(bin, "proxy", "--listen-datagram="+addr, be.conn.LocalAddr().String()))
+	first := udpClient(t, "udp4", "127.0.0.1:0")
+	if got := exchangeRetry(t, first, addr, "first"); got != "echo:first" {
+		t.Fatalf("reply %q", got)
+	}
+	pid := a.cmd.Process.Pid
+	var old unix.Rlimit
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, nil, &old); err != nil {
+		t.Skipf("prlimit: %v", err)
+	}
+	// A soft limit at the lowest free descriptor number: no new descriptor can be opened.
+	full := unix.Rlimit{Cur: uint64(lowestFreeFD(t, pid)), Max: old.Max}
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &full, nil); err != nil {
+		t.Skipf("prlimit: %v", err)
+	}
+	to := c2a(t, addr)
+	var clients []net.PacketConn
+	for i := range 5 {
+		c := udpClient(t, "udp4", "127.0.0.1:0")
+		clients = append(clients, c)
+		if got, _ := exchange(t, c, to, "new", 200*time.Millisecond); got != "" {
+			t.Errorf("new client %d answered %q with the fd table full", i, got)
+		}
+	}
+	if got, _ := exchange(t, first, to, "still", 5*time.Second); got != "echo:still" {
+		t.Errorf("the client with a flow got %q with the fd table full", got)
+	}
+	cpu := cpuTime(t, pid)
+	for range 50 { // the refused clients keep sending for about half a second
+		for _, c := range clients {
+			c.WriteTo([]byte("more"), to)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if used := cpuTime(t, pid) - cpu; used > 25 { // clock ticks (1/100 s)
+		t.Errorf("proxy used %d ticks of CPU in half a second while its fd table was full", used)
+	}
+	if !strings.Contains(a.stderr.String(), "Failed to create backend socket") {
+		t.Errorf("no warning about the full fd table; output:\n%s", a.stderr)
+	}
+	// Room again (an operator raised the limit, or connections closed elsewhere).
+	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &old, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := exchange(t, clients[0], to, "later", 5*time.Second); got != "echo:later" {
+		t.Errorf("with room again, a new client got %q; output:\n%s", got, a.stderr)
+	}
+	if _, ended := a.exited(0); ended {
+		t.Errorf("proxy exited: %s", a.stderr)
+	}
+}
+
+// lowestFreeFD returns the lowest descriptor number process pid does not use.
+func lowestFreeFD(t *testing.T, pid int) int {
+	ents, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	used := map[int]bool{}
+	for _, e := range ents {
+		if n, err := strconv.Atoi(e.Name()); err == nil {
+			used[n] = true
+		}
+	}
+	n := 0
+	for used[n] {
+		n++
+	}
+	return n
 }
