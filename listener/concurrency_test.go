@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
 	"github.com/sockvisor/sockvisor/socketunit"
@@ -19,6 +20,7 @@ import (
 // goroutines, one shared FSThread and per-Open threads alike, while other goroutines create
 // files: every socket node gets exactly its mode, and no other file sees a changed umask.
 func TestConcurrentOpenKeepsUmask(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent()) // every file-system thread has ended
 	dir := t.TempDir()
 	mask := processUmask()
 	fs := NewFSThread()
