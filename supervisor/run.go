@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -115,10 +116,15 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 	}
 
 	stopping := false
+	trim := true // return the memory of loading to the OS once the units are up
 	for {
 		m.armTimer()
 		if stopping && m.settled() {
 			break
+		}
+		if trim && m.settled() {
+			trim = false
+			debug.FreeOSMemory()
 		}
 		if !stopping && m.cfg.Init && m.settled() && !m.anyActive() {
 			m.log.Error("no socket unit is left that could activate, stopping")
@@ -138,6 +144,7 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 				if !stopping {
 					m.log.Info("reloading", "reason", "SIGHUP")
 					m.reload(true)
+					trim = true
 					if w != nil {
 						w.set(m.watchDirs())
 					}
@@ -155,6 +162,7 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 			if !stopping {
 				m.log.Info("reloading", "reason", "unit files changed")
 				m.reload(false)
+				trim = true
 				w.set(m.watchDirs())
 			}
 		case evs := <-p.C:

@@ -406,12 +406,22 @@ func (m *manager) stopUnit(u *unit, result string) {
 				u.state = stateStopPost
 			}
 		})
-		if set != nil {
-			if err := set.Close(); err != nil {
-				log.Warn("closing sockets", "err", err)
+		// ExecStopPost= sees the fds only with PassFileDescriptorsToExec=yes (then they are
+		// closed after it, as upstream's socket-pass-fds test expects).
+		closeSet := func() {
+			if set != nil {
+				if err := set.Close(); err != nil {
+					log.Warn("closing sockets", "err", err)
+				}
 			}
 		}
-		m.runControl(log, "ExecStopPost", s, s.ExecStopPost, nil, timeout)
+		if s.PassFileDescriptorsToExec {
+			m.runControl(log, "ExecStopPost", s, s.ExecStopPost, set, timeout)
+			closeSet()
+		} else {
+			closeSet()
+			m.runControl(log, "ExecStopPost", s, s.ExecStopPost, nil, timeout)
+		}
 		m.post(func() {
 			if u.gen != gen {
 				return

@@ -1,0 +1,221 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// helperService is a [Service] section that runs this test binary as one of helperMain's modes.
+func helperService(mode string, extra ...string) string {
+	exe, _ := os.Executable()
+	return fmt.Sprintf("[Service]\nExecStart=%s -test.run=^$\nEnvironment=%s=%s\n%s", exe, helperEnv, mode, strings.Join(extra, ""))
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunSIGKILLKeepsSocket kills an Accept=no service with SIGKILL: the socket stays open
+// (sockvisor holds its own copies) and the next connection starts a new service.
+func TestRunSIGKILLKeepsSocket(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	writeFile(t, filepath.Join(dir, "kill.socket"), fmt.Sprintf("[Socket]\nListenStream=%s\nFileDescriptorName=web\n", addr))
+	writeFile(t, filepath.Join(dir, "kill.service"), helperService("accept-no"))
+	r := startRun(t, dir)
+	if got := dialRead(t, addr, ""); got != "pid_ok=true fds=1 names=web" {
+		t.Fatalf("first service: %q", got)
+	}
+	pid := r.unit(t, "kill.socket").MainPID
+	if pid == 0 {
+		t.Fatal("no main pid")
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitFor(t, "the socket to listen again", func() bool { return r.unit(t, "kill.socket").State == "listening" })
+	if got := dialRead(t, addr, ""); got != "pid_ok=true fds=1 names=web" {
+		t.Fatalf("after SIGKILL: %q", got)
+	}
+	if p2 := r.unit(t, "kill.socket").MainPID; p2 == 0 || p2 == pid {
+		t.Fatalf("second service pid %d (first %d)", p2, pid)
+	}
+}
+
+// TestRunFlushPending: a service that exits without accepting leaves the connection queued;
+// with FlushPending=yes it is discarded when the socket listens again (one activation), without
+// it the socket re-triggers until the trigger limit fails it (systemd issue 2467's loop).
+func TestRunFlushPending(t *testing.T) {
+	for _, flush := range []bool{true, false} {
+		t.Run(fmt.Sprintf("FlushPending=%v", flush), func(t *testing.T) {
+			dir := t.TempDir()
+			port := freePort(t)
+			writeFile(t, filepath.Join(dir, "loop.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nFlushPending=%v\nTriggerLimitIntervalSec=10s\n", port, flush))
+			writeFile(t, filepath.Join(dir, "loop.service"), "[Service]\nExecStart=/bin/true\n")
+			r := startRun(t, dir)
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if flush {
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(make([]byte, 1)); err == nil {
+					t.Fatal("read data from a flushed connection")
+				}
+				time.Sleep(500 * time.Millisecond)
+				u := r.unit(t, "loop.socket")
+				if u.State != "listening" {
+					t.Fatalf("state %s, want listening", u.State)
+				}
+				if n := strings.Count(r.log.String(), "msg=starting"); n != 1 {
+					t.Fatalf("%d activations, want 1", n)
+				}
+				return
+			}
+			waitFor(t, "the trigger limit", func() bool { return r.unit(t, "loop.socket").State == "failed" })
+			if u := r.unit(t, "loop.socket"); u.Result != "trigger-limit-hit" {
+				t.Fatalf("result %s", u.Result)
+			}
+			if n := strings.Count(r.log.String(), "msg=starting"); n != 20 {
+				t.Fatalf("%d activations, want the default Accept=no burst (20)", n)
+			}
+			if code := r.stop(t); code != 1 {
+				t.Fatalf("exit code %d after a unit failed, want 1", code)
+			}
+		})
+	}
+}
+
+// TestRunPassFileDescriptorsToExec is upstream's TEST-07-PID1.socket-pass-fds: with
+// PassFileDescriptorsToExec=yes, ExecStartPost=, ExecStopPre= and ExecStopPost= get the fds
+// (LISTEN_FDS=2, LISTEN_FDNAMES=foo:foo, fds 3 and 4 are sockets); ExecStartPre= never does;
+// with no, none of them does.
+func TestRunPassFileDescriptorsToExec(t *testing.T) {
+	for _, pass := range []bool{true, false} {
+		t.Run(fmt.Sprintf("PassFileDescriptorsToExec=%v", pass), func(t *testing.T) {
+			dir, marks := t.TempDir(), t.TempDir()
+			have := `test "$LISTEN_FDS" = 2 && test "$LISTEN_FDNAMES" = foo:foo && test -S /dev/fd/3 && test -S /dev/fd/4`
+			none := `test -z "$LISTEN_FDS" && test -z "$LISTEN_FDNAMES" && ! test -e /dev/fd/3 && ! test -e /dev/fd/4`
+			check := none
+			if pass {
+				check = have
+			}
+			cmd := func(key, test string) string {
+				return fmt.Sprintf("%s=/bin/sh -c '%s && touch %s/%s'\n", key, test, marks, key)
+			}
+			writeFile(t, filepath.Join(dir, "pass.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nListenStream=[::1]:%d\nAccept=yes\nFileDescriptorName=foo\nPassFileDescriptorsToExec=%v\n", freePort(t), freePort(t), pass)+
+				cmd("ExecStartPre", none)+cmd("ExecStartPost", check)+cmd("ExecStopPre", check)+cmd("ExecStopPost", check))
+			writeFile(t, filepath.Join(dir, "pass@.service"), "[Service]\nExecStart=/bin/true\n")
+			r := startRun(t, dir)
+			if code := r.stop(t); code != 0 {
+				t.Fatalf("exit code %d\n%s", code, r.log)
+			}
+			for _, key := range []string{"ExecStartPre", "ExecStartPost", "ExecStopPre", "ExecStopPost"} {
+				if _, err := os.Stat(filepath.Join(marks, key)); err != nil {
+					t.Errorf("%s did not see what it should (LISTEN_FDS and fds 3/4 %s)", key, map[bool]string{true: "present", false: "absent"}[pass && key != "ExecStartPre"])
+				}
+			}
+		})
+	}
+}
+
+// TestRunUnixPerSourceUID is upstream's TEST-74-AUX-UTILS.socket per-source-limit: an Accept=yes
+// UNIX socket with MaxConnectionsPerSource=2 serves two connections of one UID, refuses the
+// third before any output, and serves another UID.
+func TestRunUnixPerSourceUID(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to connect as another UID")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv (util-linux) is not installed")
+	}
+	dir := t.TempDir()
+	sdir, err := os.MkdirTemp("", "per-source-") // t.TempDir's parent is private to root
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sdir) })
+	os.Chmod(sdir, 0o755)
+	sock := filepath.Join(sdir, "per-source-limit.sk")
+	writeFile(t, filepath.Join(dir, "per-source-limit.socket"), "[Socket]\nListenStream="+sock+"\nMaxConnectionsPerSource=2\nAccept=yes\n")
+	writeFile(t, filepath.Join(dir, "per-source-limit@.service"), "[Service]\nExecStartPre=/bin/echo waldo\nExecStart=/bin/sleep infinity\nStandardOutput=socket\n")
+	r := startRun(t, dir)
+	var held []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if line, _ := bufio.NewReader(c).ReadString('\n'); line != "waldo\n" {
+			t.Fatalf("connection %d from root: %q", i, line)
+		}
+		held = append(held, c)
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if line, _ := bufio.NewReader(c).ReadString('\n'); line != "" {
+		t.Fatalf("third connection from root got %q, want it refused", line)
+	}
+	c.Close()
+	out, _ := exec.Command("setpriv", "--reuid=1", "--regid=1", "--clear-groups", "timeout", "3", "nc", "-U", sock).Output()
+	if string(out) != "waldo\n" {
+		t.Fatalf("connection from UID 1: %q", out)
+	}
+	if u := r.unit(t, "per-source-limit.socket"); u.NRefused != 1 || u.NAccepted != 3 {
+		t.Fatalf("accepted %d refused %d, want 3 and 1", u.NAccepted, u.NRefused)
+	}
+	for _, want := range []string{"Too many incoming connections (3) from source UID 0, dropping connection."} {
+		if !strings.Contains(r.log.String(), want) {
+			t.Fatalf("log lacks %q", want)
+		}
+	}
+}
+
+// TestRunEnabledSockets runs without unit arguments: the sockets enabled in the search path.
+func TestRunEnabledSockets(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	writeFile(t, filepath.Join(dir, "on.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n[Install]\nWantedBy=sockets.target\n", port))
+	writeFile(t, filepath.Join(dir, "on@.service"), "[Service]\nExecStart=/bin/echo enabled\nStandardOutput=socket\n")
+	writeFile(t, filepath.Join(dir, "off.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", freePort(t)))
+	writeFile(t, filepath.Join(dir, "off.service"), "[Service]\nExecStart=/bin/true\n")
+	os.MkdirAll(filepath.Join(dir, "sockets.target.wants"), 0o755)
+	os.Symlink("../on.socket", filepath.Join(dir, "sockets.target.wants", "on.socket"))
+	r := startRun(t, "--unit-path="+dir)
+	if got := dialRead(t, fmt.Sprintf("127.0.0.1:%d", port), ""); got != "enabled" {
+		t.Fatalf("enabled socket: %q", got)
+	}
+	st, _ := QueryStatusPath(t, r.control)
+	if len(st) != 1 || st[0] != "on.socket" {
+		t.Fatalf("units %v, want only the enabled on.socket", st)
+	}
+}
+
+// QueryStatusPath returns the unit names the supervisor at control reports.
+func QueryStatusPath(t *testing.T, control string) ([]string, error) {
+	t.Helper()
+	st, err := QueryStatus(t.Context(), control)
+	var names []string
+	for _, u := range st {
+		names = append(names, u.Unit)
+	}
+	return names, err
+}
