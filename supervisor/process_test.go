@@ -358,3 +358,20 @@ func TestUserSwitch(t *testing.T) {
 		t.Errorf("id output %q", lines)
 	}
 }
+
+func TestFixStdio(t *testing.T) {
+	cases := []struct{ in, out, err, wantOut, wantErr string }{
+		{"", "", "", "journal", "journal"},
+		{"null", "inherit", "inherit", "journal", "journal"},
+		{"socket", "", "", "inherit", "inherit"},
+		{"tty", "", "null", "inherit", "null"},
+		{"", "null", "", "null", "inherit"},
+		{"", "", "null", "journal", "null"},
+	}
+	for _, c := range cases {
+		o, e := fixStdio(c.in, c.out, c.err)
+		if o != c.wantOut || e != c.wantErr {
+			t.Errorf("fixStdio(%q, %q, %q) = %q, %q; want %q, %q", c.in, c.out, c.err, o, e, c.wantOut, c.wantErr)
+		}
+	}
+}

@@ -37,24 +37,25 @@ type stdioSources struct {
 //
 //   - input: null (the default), socket, fd:NAME, file:PATH (read-only), tty (the console, opened
 //     without making it the controlling terminal; tty-force and tty-fail behave the same);
-//   - output and error: inherit (output: stdin's fd when stdin is not /dev/null, else sockvisor's
-//     own stdout; error: the output's fd), null, socket, fd:NAME, file:PATH (write, no
+//   - output and error: inherit (output: stdin's fd; error: the output's fd), null, socket, fd:NAME, file:PATH (write, no
 //     truncation), append:PATH, truncate:PATH, tty; journal, kmsg and syslog (and their
-//     +console forms) go to sockvisor's own stderr, which is the log sockvisor writes too. The
-//     default output is journal, the default error inherit.
+//     +console forms) go to sockvisor's own stderr, which is the log sockvisor writes too.
+//
+// Unset (Kind "") and inherit outputs are first fixed up as systemd's service_fix_stdio does at
+// load: with a bidirectional stdin (socket, tty, fd:) they stay inherit (the reply goes back on
+// the socket); otherwise output becomes journal, and so does error when both were inherit.
 func openStdio(ec *socketunit.ExecContext, src stdioSources) (s *stdioSet, err error) {
 	s = &stdioSet{}
+	outKind, errKind := fixStdio(ec.StandardInput.Kind, ec.StandardOutput.Kind, ec.StandardError.Kind)
 	defer func() {
 		if err != nil {
 			s.close()
 		}
 	}()
 	in := ec.StandardInput
-	inNull := false
 	switch in.Kind {
 	case "", "null":
 		s.fds[0], err = s.open(os.DevNull, os.O_RDONLY, 0)
-		inNull = true
 	case "socket":
 		s.fds[0], err = src.socket("StandardInput")
 	case "fd":
@@ -72,23 +73,13 @@ func openStdio(ec *socketunit.ExecContext, src stdioSources) (s *stdioSet, err e
 	for i, o := range []socketunit.StdioSpec{ec.StandardOutput, ec.StandardError} {
 		key := [...]string{"StandardOutput", "StandardError"}[i]
 		fd := &s.fds[i+1]
-		kind := o.Kind
-		if kind == "" {
-			kind = [...]string{"journal", "inherit"}[i]
-		}
+		kind := [...]string{outKind, errKind}[i]
 		if kind == "socket" && src.conn < 0 && len(src.files) != 1 {
 			kind = "inherit" // systemd's fixup_output: no socket to write to
 		}
 		switch kind {
-		case "inherit":
-			switch {
-			case i == 1:
-				*fd = s.fds[1]
-			case !inNull:
-				*fd = s.fds[0]
-			default:
-				*fd = 1
-			}
+		case "inherit": // output: stdin, which fixStdio left bidirectional; error: output
+			*fd = s.fds[i]
 		case "journal", "journal+console", "kmsg", "kmsg+console", "syslog", "syslog+console":
 			*fd = 2
 		case "null":
@@ -113,6 +104,27 @@ func openStdio(ec *socketunit.ExecContext, src stdioSources) (s *stdioSet, err e
 		}
 	}
 	return s, nil
+}
+
+// fixStdio applies systemd's defaults and service_fix_stdio to the output kinds.
+func fixStdio(in, out, errk string) (string, string) {
+	if out == "" {
+		out = "inherit"
+	}
+	if errk == "" {
+		errk = "inherit"
+	}
+	switch in {
+	case "tty", "tty-force", "tty-fail", "socket", "fd":
+		return out, errk
+	}
+	if errk == "inherit" && out == "inherit" {
+		errk = "journal"
+	}
+	if out == "inherit" {
+		out = "journal"
+	}
+	return out, errk
 }
 
 // open opens a file for the child and remembers it for closing.
