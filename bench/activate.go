@@ -49,7 +49,7 @@ func firstConnection(ctx context.Context, cfg config, self string) (verdicts, er
 	}
 	fmt.Printf("first connection: ACTIVATOR -l 127.0.0.1:PORT -- %s %s (a Go server that accepts on fd 3 and answers)\n",
 		self, fd3ServerArg)
-	fmt.Printf("timed from the activator listening (seen in /proc/net/tcp) to the first answer read by the client\n")
+	fmt.Printf("timed from the activator listening (seen in /proc/net/tcp) to the first answer read by the client; %d rounds\n", 10*cfg.rounds)
 	ms := metric{name: "first-connection latency ms", format: "%.2f"}
 	skip := map[string]string{}
 	for _, a := range acts {
@@ -58,7 +58,8 @@ func firstConnection(ctx context.Context, cfg config, self string) (verdicts, er
 			fmt.Printf("skip %s: %s\n", a.name, a.missing)
 		}
 	}
-	rounds := 3 * cfg.rounds
+	// Cheap rounds with a wide spread (a process start on a shared machine): many of them.
+	rounds := 10 * cfg.rounds
 	for round := range rounds {
 		for i := range acts {
 			a := acts[(i+round)%len(acts)]
