@@ -81,7 +81,7 @@ func (s *datagramServer) toBackend(fl *datagramFlow, n int) {
 	if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.ENOTCONN) || errors.Is(err, unix.ECONNRESET) {
 		// A UDP backend refused an earlier datagram (the error is reported once), or a unixgram
 		// backend went away and may be back under the same name: connect again, send again.
-		if sa, rerr := s.target.resolve(); rerr == nil {
+		if sa, rerr := s.target.resolve(time.Now()); rerr == nil {
 			unix.Connect(fl.fd, sa)
 		}
 		_, err = unix.Write(fl.fd, b)
@@ -136,7 +136,7 @@ func (s *datagramServer) newFlow(key flowKey, client unix.Sockaddr, now time.Tim
 		s.warnThrottled(now, "Hit connection limit, dropping datagrams of a new client.", "limit", s.opts.maxFlows)
 		return nil
 	}
-	sa, err := s.target.resolve()
+	sa, err := s.target.resolve(now)
 	if err != nil {
 		s.warnThrottled(now, "Failed to resolve host", "err", err)
 		return nil

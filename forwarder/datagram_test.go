@@ -545,12 +545,35 @@ func TestDatagramTargetResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa, err := tg.resolve()
+	sa, err := tg.resolve(time.Now())
 	if err != nil {
 		t.Skipf("localhost does not resolve here: %v", err)
 	}
 	if got := sockaddrString(sa); got != "127.0.0.1:5353" {
 		t.Errorf("localhost:5353 resolved to %s, want 127.0.0.1:5353", got)
+	}
+}
+
+// TestDatagramTargetResolveFailure: a failed lookup is not repeated within a second.
+func TestDatagramTargetResolveFailure(t *testing.T) {
+	tg, err := parseDatagramTarget("no-such-host.invalid:53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	_, err1 := tg.resolve(now)
+	if err1 == nil {
+		t.Skip("no-such-host.invalid resolves here")
+	}
+	start := time.Now()
+	if _, err2 := tg.resolve(now.Add(500 * time.Millisecond)); err2 != err1 {
+		t.Errorf("second lookup within a second: %v, want the cached %v", err2, err1)
+	}
+	if time.Since(start) > 100*time.Millisecond {
+		t.Errorf("cached failure took %v", time.Since(start))
+	}
+	if _, err3 := tg.resolve(now.Add(2 * time.Second)); err3 == err1 {
+		t.Error("lookup not retried after a second")
 	}
 }
 
