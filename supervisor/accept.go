@@ -96,7 +96,6 @@ func (m *manager) enterRunningConn(u *unit, conn *os.File, fd int, log *slog.Log
 	name := instanceServiceName(u.name, instance)
 	u.nAccepted++
 	st := serviceStart{
-		unit:    s,
 		service: u.loaded.Service,
 		name:    name,
 		files:   []*os.File{conn},

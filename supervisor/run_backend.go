@@ -67,7 +67,6 @@ func (r jobResult) String() string {
 
 // serviceStart is what one activation hands to a service.
 type serviceStart struct {
-	unit    *socketunit.Socket
 	service *socketunit.Service
 	name    string     // the service unit name ("echo.service", "echo@0-….service")
 	files   []*os.File // fd 3 onwards

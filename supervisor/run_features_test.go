@@ -219,3 +219,36 @@ func QueryStatusPath(t *testing.T, control string) ([]string, error) {
 	}
 	return names, err
 }
+
+// TestRunSocketCommandsTimeoutAndFailure: the socket's own commands are bounded by TimeoutSec=
+// (a hanging ExecStartPre= fails the unit with result timeout, a hanging ExecStopPost= does
+// not hold up the stop), and a failing ExecStartPre= fails the unit with exit-code.
+func TestRunSocketCommandsTimeoutAndFailure(t *testing.T) {
+	dir := t.TempDir()
+	unit := func(name, extra string) {
+		writeFile(t, filepath.Join(dir, name+".socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nTimeoutSec=1\n%s", freePort(t), extra))
+		writeFile(t, filepath.Join(dir, name+".service"), "[Service]\nExecStart=/bin/true\n")
+	}
+	unit("hang", "ExecStartPre=/bin/sleep 30\n")
+	unit("fail", "ExecStartPre=/bin/false\n")
+	unit("ignored", "ExecStartPre=-/bin/false\n")
+	unit("slowstop", "ExecStopPost=/bin/sleep 30\n")
+	r := startRun(t, dir)
+	want := map[string][2]string{
+		"hang.socket": {"failed", "timeout"}, "fail.socket": {"failed", "exit-code"},
+		"ignored.socket": {"listening", "success"}, "slowstop.socket": {"listening", "success"},
+	}
+	for name, w := range want {
+		if u := r.unit(t, name); u.State != w[0] || u.Result != w[1] {
+			t.Errorf("%s: %s (%s), want %s (%s)", name, u.State, u.Result, w[0], w[1])
+		}
+	}
+	start := time.Now()
+	code := r.stop(t)
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("stop took %v: ExecStopPost= not bounded by TimeoutSec=1", el)
+	}
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1 (units failed)", code)
+	}
+}

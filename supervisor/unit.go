@@ -4,6 +4,8 @@ package supervisor
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"os"
 	"sync"
 	"time"
@@ -155,19 +157,14 @@ func (m *manager) startUnit(u *unit) {
 
 // commandResult maps a control command's failure to a unit result.
 func commandResult(err error) string {
-	if errorsIsTimeout(err) {
+	if errors.Is(err, ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 		return resultTimeout
 	}
 	return resultExitCode
 }
 
-// errorsIsTimeout reports whether err is a deadline.
-func errorsIsTimeout(err error) bool {
-	return err != nil && (err == context.DeadlineExceeded || os.IsTimeout(err))
-}
-
 // runControl runs one Exec*= list of a stopping unit and logs a failure.
-func (m *manager) runControl(log interface{ Warn(string, ...any) }, key string, s *socketunit.Socket, cmds []socketunit.ExecCommand, set portSet, timeout time.Duration) {
+func (m *manager) runControl(log *slog.Logger, key string, s *socketunit.Socket, cmds []socketunit.ExecCommand, set portSet, timeout time.Duration) {
 	if len(cmds) == 0 {
 		return
 	}

@@ -37,7 +37,7 @@ func (m *manager) activate(u *unit, log *slog.Logger) {
 		for _, p := range u.ports {
 			_ = unix.SetNonblock(p.fd, false)
 		}
-		j, err = m.b.start(m.ctx, serviceStart{unit: s, service: svc, name: svc.Name, files: files, names: names})
+		j, err = m.b.start(m.ctx, serviceStart{service: svc, name: svc.Name, files: files, names: names})
 	}
 	if err != nil {
 		log.Error("Failed to start service", "service", svc.Name, "err", err)
