@@ -48,6 +48,8 @@ type front struct {
 	missing string
 	// start starts the proxy listening on listen and forwarding to target; nil for direct.
 	start func(ps *procs, dir, listen, target string) (*proc, error)
+	// capacity is the most connections the front is configured for (0: no limit of its own).
+	capacity int
 }
 
 // fronts returns the contenders of the proxy benchmark, in table order.
@@ -55,7 +57,7 @@ func fronts(cfg config) []front {
 	return []front{
 		{name: "direct"},
 		{name: "proxyd", missing: missingAll(proxydPath, activatePath), start: startProxyd},
-		{name: "haproxy", missing: missingAll(haproxyPath), start: func(ps *procs, dir, listen, target string) (*proc, error) {
+		{name: "haproxy", missing: missingAll(haproxyPath), capacity: haproxyMaxconn(cfg.nofile), start: func(ps *procs, dir, listen, target string) (*proc, error) {
 			return startHaproxy(ps, dir, listen, target, haproxyMaxconn(cfg.nofile))
 		}},
 		{name: "sockvisor", missing: missingAll(cfg.bin, activatePath), start: func(ps *procs, dir, listen, target string) (*proc, error) {

@@ -19,13 +19,14 @@ type proxyMetrics struct {
 	closeRPS, keepRPS   metric // wrk requests/s, new connection per request and keep-alive
 	keepP99, closeP99   metric // wrk p99 latency in ms
 	rss, slab, fdsPerCn metric // per idle connection
+	rss2, slab2         metric // the same with more connections, for the fronts that fit
 	cpuGB, cpuClose     metric // proxy CPU: ms per GB (iperf3 64 streams), µs per request (new conn)
 	cpuKeep             metric // proxy CPU µs per request (keep-alive)
 }
 
 func (pm *proxyMetrics) all() []*metric {
 	return []*metric{&pm.single, &pm.multi, &pm.closeRPS, &pm.closeP99, &pm.keepRPS, &pm.keepP99,
-		&pm.rss, &pm.slab, &pm.fdsPerCn, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep}
+		&pm.rss, &pm.slab, &pm.fdsPerCn, &pm.rss2, &pm.slab2, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep}
 }
 
 // benchProxy compares sockvisor proxy, systemd-socket-proxyd, haproxy and a direct connection:
@@ -56,6 +57,8 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 		rss:      metric{name: fmt.Sprintf("RSS KiB/conn (%d idle)", idleConns(cfg)), format: "%.2f"},
 		slab:     metric{name: "kernel slab KiB/conn (machine)", format: "%.1f"},
 		fdsPerCn: metric{name: "fds/conn", format: "%.1f"},
+		rss2:     metric{format: "%.2f"},
+		slab2:    metric{format: "%.1f"},
 		cpuGB:    metric{name: "proxy CPU ms/GB (64 streams)", format: "%.0f"},
 		cpuClose: metric{name: "proxy CPU µs/req (new conn)", format: "%.1f"},
 		cpuKeep:  metric{name: "proxy CPU µs/req (keep-alive)", format: "%.1f"},
@@ -81,7 +84,7 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 	var vs verdicts
 	for _, m := range pm.all() {
 		switch m {
-		case &pm.fdsPerCn, &pm.closeP99, &pm.keepRPS, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep:
+		case &pm.fdsPerCn, &pm.rss2, &pm.slab2, &pm.closeP99, &pm.keepRPS, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep:
 			continue // informative rows, no requirement
 		}
 		bound := 1.0
@@ -307,7 +310,9 @@ func requestPhase(ctx context.Context, cfg config, dir string, all []front, pm *
 }
 
 // idlePhase measures the memory and fds per idle connection of each front with cfg.conns
-// connections held open, a fresh proxy each time.
+// connections held open, a fresh proxy each time. When the fd limit keeps systemd-socket-proxyd
+// (6 fds per connection) below cfg.conns, the fronts that need at most 2 fds per connection
+// are measured a second time with as many connections as fit.
 func idlePhase(ctx context.Context, cfg config, dir string, all []front, pm *proxyMetrics) error {
 	h, err := newHolder()
 	if err != nil {
@@ -320,16 +325,45 @@ func idlePhase(ctx context.Context, cfg config, dir string, all []front, pm *pro
 			avail = append(avail, f)
 		}
 	}
-	failed := map[string]bool{}
 	n := idleConns(cfg)
 	if n < cfg.conns {
 		fmt.Printf("idle connections: %d instead of %d: RLIMIT_NOFILE is %d and systemd-socket-proxyd needs 6 fds per connection\n",
 			n, cfg.conns, cfg.nofile)
 	}
+	if err := idleRounds(ctx, cfg, dir, avail, h, n, &pm.rss, &pm.slab, &pm.fdsPerCn); err != nil {
+		return err
+	}
+	// Bench holds client and backend ends (2 fds per connection), a 2-fd proxy the same.
+	n2 := min(cfg.conns, (cfg.nofile-1000)/2/500*500)
+	if n2 <= n {
+		return nil
+	}
+	var lean []front
+	for _, f := range avail {
+		switch {
+		case f.capacity > 0 && f.capacity < n2:
+			fmt.Printf("%s left out of the %d-connection run: its maxconn is %d under this fd limit\n", f.name, n2, f.capacity)
+		case f.start == nil || (len(pm.fdsPerCn.data[f.name]) > 0 && median(pm.fdsPerCn.data[f.name]) <= 2.5):
+			lean = append(lean, f)
+		}
+	}
+	if len(lean) < 2 {
+		return nil
+	}
+	pm.rss2.name = fmt.Sprintf("RSS KiB/conn (%d idle)", n2)
+	pm.slab2.name = fmt.Sprintf("kernel slab KiB/conn (%d idle)", n2)
+	fmt.Printf("again with %d connections for the fronts that need at most 2 fds per connection:\n", n2)
+	var fds metric
+	return idleRounds(ctx, cfg, dir, lean, h, n2, &pm.rss2, &pm.slab2, &fds)
+}
+
+// idleRounds measures n idle connections through each front per round, alternating them.
+func idleRounds(ctx context.Context, cfg config, dir string, fronts []front, h *holder, n int, rss, slab, fds *metric) error {
+	failed := map[string]bool{}
 	fmt.Printf("idle connections (%d held open by the backend, a fresh proxy each round):\n", n)
 	for round := range cfg.rounds {
-		for i := range avail {
-			f := avail[(i+round)%len(avail)]
+		for i := range fronts {
+			f := fronts[(i+round)%len(fronts)]
 			if failed[f.name] {
 				continue
 			}
@@ -343,10 +377,10 @@ func idlePhase(ctx context.Context, cfg config, dir string, all []front, pm *pro
 				continue
 			}
 			if f.start != nil {
-				pm.rss.add(round, f.name, cost.rssKiB)
-				pm.fdsPerCn.add(round, f.name, cost.fds)
+				rss.add(round, f.name, cost.rssKiB)
+				fds.add(round, f.name, cost.fds)
 			}
-			pm.slab.add(round, f.name, cost.slabKiB)
+			slab.add(round, f.name, cost.slabKiB)
 			fmt.Printf("  round %d %-9s RSS %6.2f KiB/conn  slab %5.1f KiB/conn  fds %.1f/conn\n",
 				round+1, f.name, cost.rssKiB, cost.slabKiB, cost.fds)
 		}
