@@ -117,7 +117,7 @@ func (b *realBackend) check(l *socketunit.Loaded) error {
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 func (b *realBackend) start(ctx context.Context, st serviceStart) (job, error) {
-	return startService(ctx, b.reaper, b.log, st)
+	return startService(ctx, b.reaper, b.log, st), nil
 }
 
 func (b *realBackend) runCommands(ctx context.Context, s *socketunit.Socket, cmds []socketunit.ExecCommand, files []*os.File, timeout time.Duration) error {

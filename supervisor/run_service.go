@@ -13,64 +13,83 @@ import (
 
 // serviceJob is an activated service: ExecStartPre=, the main process (or the commands of a
 // Type=oneshot service), ExecStartPost=; when the main process ends or Stop is called,
-// ExecStop= (with $MAINPID), the kill sequence and ExecStopPost=.
+// ExecStop= (with $MAINPID), the kill sequence and ExecStopPost=. Everything runs in the job's
+// own goroutine, so a slow ExecStartPre= never holds up the supervisor.
 type serviceJob struct {
 	done     chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
 	res      jobResult
 
+	mu   sync.Mutex
 	main *Process
 }
 
-// startService starts st's service and returns once its main process runs; the rest of the
-// life cycle runs in a goroutine that ends when the job is Done.
-func startService(ctx context.Context, r *Reaper, log *slog.Logger, st serviceStart) (job, error) {
+// startService starts st's service in the background; a failure to start is the job's result.
+func startService(ctx context.Context, r *Reaper, log *slog.Logger, st serviceStart) job {
+	j := &serviceJob{done: make(chan struct{}), stop: make(chan struct{})}
+	go func() {
+		defer close(j.done)
+		j.res = j.run(ctx, r, log, st)
+	}()
+	return j
+}
+
+// run is the life of the service; it returns how it ended.
+func (j *serviceJob) run(ctx context.Context, r *Reaper, log *slog.Logger, st serviceStart) jobResult {
 	svc := st.service
+	// Starting is abandoned when Stop comes first (a hanging ExecStartPre= is killed).
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-j.stop:
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+	ctx = sctx
 	spec := ProcessSpec{Unit: st.name, Exec: svc.Exec, Kill: svc.Kill, Conn: st.conn, ExtraEnv: st.env, Log: log}
 	startTimeout := svc.TimeoutStartSec.Duration()
 	if err := RunCommands(ctx, r, svc.ExecStartPre, spec, startTimeout); err != nil {
-		return nil, err
+		log.Warn("ExecStartPre= failed", "unit", st.name, "err", err)
+		return jobResult{err: err}
 	}
-	j := &serviceJob{done: make(chan struct{}), stop: make(chan struct{})}
 	main := spec
 	main.Files, main.FDNames = st.files, st.names
 	main.Notify = svc.Type == "notify" || svc.Type == "notify-reload"
 	if svc.Type == "oneshot" {
-		go func() {
-			defer close(j.done)
-			if err := RunCommands(ctx, r, svc.ExecStart, main, startTimeout); err != nil {
-				j.res.err = err
-			}
-			j.finish(ctx, r, svc, spec, 0)
-		}()
-		return j, nil
+		var res jobResult
+		if err := RunCommands(ctx, r, svc.ExecStart, main, startTimeout); err != nil {
+			res.err = err
+		}
+		j.finish(ctx, r, svc, spec, 0)
+		return res
 	}
 	main.Command = svc.ExecStart[0]
 	p, err := StartProcess(ctx, r, main)
 	if err != nil {
-		return nil, err
+		log.Warn("cannot start service", "unit", st.name, "err", err)
+		return jobResult{err: err}
 	}
+	j.mu.Lock()
 	j.main = p
+	j.mu.Unlock()
 	if err := RunCommands(ctx, r, svc.ExecStartPost, spec, startTimeout); err != nil {
 		log.Warn("ExecStartPost= failed, stopping the service", "unit", st.name, "err", err)
 		j.stopOnce.Do(func() { close(j.stop) })
 	}
-	go func() {
-		defer close(j.done)
-		select {
-		case <-p.Done():
-		case <-j.stop:
-			j.finish(ctx, r, svc, spec, p.PID())
-			_ = p.Stop(context.Background(), svc.TimeoutStopSec.Duration())
-			<-p.Done()
-			j.res = resultOf(p.Status(), j.res)
-			return
-		}
-		j.res = resultOf(p.Status(), j.res)
+	select {
+	case <-p.Done():
+		res := resultOf(p.Status())
 		j.finish(ctx, r, svc, spec, p.PID())
-	}()
-	return j, nil
+		return res
+	case <-j.stop:
+		j.finish(ctx, r, svc, spec, p.PID())
+		_ = p.Stop(context.Background(), svc.TimeoutStopSec.Duration())
+		<-p.Done()
+		return resultOf(p.Status())
+	}
 }
 
 // finish runs ExecStop= (with $MAINPID while the main process lives) and ExecStopPost=.
@@ -87,10 +106,7 @@ func (j *serviceJob) finish(ctx context.Context, r *Reaper, svc *socketunit.Serv
 
 // resultOf maps a main process status to a job result (death by SIGTERM & co. is success, as
 // systemd counts it for a main process).
-func resultOf(st ExitStatus, prev jobResult) jobResult {
-	if prev.err != nil {
-		return prev
-	}
+func resultOf(st ExitStatus) jobResult {
 	if st.Success(true) {
 		return jobResult{}
 	}
@@ -100,10 +116,10 @@ func resultOf(st ExitStatus, prev jobResult) jobResult {
 // Done is closed when the service has ended and its stop commands have run.
 func (j *serviceJob) Done() <-chan struct{} { return j.done }
 
-// Result is how the main process ended.
+// Result is how the service ended; valid once Done is closed.
 func (j *serviceJob) Result() jobResult { return j.res }
 
-// Stop asks the service to stop and waits until it has.
+// Stop asks the service to stop and waits until it has (or ctx is done).
 func (j *serviceJob) Stop(ctx context.Context) {
 	j.stopOnce.Do(func() { close(j.stop) })
 	select {
@@ -112,8 +128,10 @@ func (j *serviceJob) Stop(ctx context.Context) {
 	}
 }
 
-// PID is the main process.
+// PID is the main process, 0 before it started.
 func (j *serviceJob) PID() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.main == nil {
 		return 0
 	}
