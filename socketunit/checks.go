@@ -6,7 +6,8 @@ import (
 )
 
 // verifySocket is systemd's socket_verify (252): the settings that make it refuse a socket unit.
-func verifySocket(s *Socket) []Diagnostic {
+// pam says whether PAMName= is set (sockvisor does not apply it, but systemd checks it here).
+func verifySocket(s *Socket, pam bool) []Diagnostic {
 	refuse := func(format string, args ...any) []Diagnostic {
 		return []Diagnostic{{Location: Location{File: s.Path}, Severity: SeverityError, Message: fmt.Sprintf(format, args...)}}
 	}
@@ -21,6 +22,9 @@ func verifySocket(s *Socket) []Diagnostic {
 	}
 	if s.Accept && s.Service != "" {
 		return refuse("Explicit service configuration for accepting socket units not supported. Refusing.")
+	}
+	if pam && s.Kill.KillMode != "control-group" {
+		return refuse("Unit has PAM enabled. Kill mode must be set to 'control-group'. Refusing.")
 	}
 	if s.Accept && s.DeferTrigger != DeferTriggerNo {
 		return refuse("Socket unit is configured to be accepting with DeferTrigger= enabled. Refusing.")

@@ -108,6 +108,7 @@ func buildKeyTable() map[string]*Key {
 	add(unitKeys())
 	add(installKeys())
 	add(removedKeyRows())
+	add(checkedContextKeys())
 	// Every other key systemd 252 accepts: recognised, not applied.
 	rest := func(sections Section, names []keyName) {
 		for _, kn := range names {
@@ -147,6 +148,7 @@ type unitParser struct {
 	diags    []Diagnostic
 
 	fatalErrno syscall.Errno // why the file could not be read to the end, if it could not
+	pam        bool          // PAMName= is set (systemd's socket_verify checks KillMode= then)
 }
 
 // specifiers returns the specifier values of the unit (reading the host's facts once).

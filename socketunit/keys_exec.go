@@ -136,8 +136,8 @@ func environmentFileValue(p *unitParser, a assignment) error {
 		return nil
 	}
 	path, optional := strings.CutPrefix(v, "-")
-	if !strings.HasPrefix(path, "/") {
-		p.warn(a, "Path '%s' is not absolute, ignoring.", v)
+	path, ok := p.checkPath(a, path, pathIgnore)
+	if !ok {
 		return nil
 	}
 	p.exec.EnvironmentFiles = append(p.exec.EnvironmentFiles, EnvironmentFile{Path: path, Optional: optional})

@@ -1,6 +1,7 @@
 package socketunit
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"syscall"
@@ -149,6 +150,10 @@ func (p *unitParser) expand(s string, limit int) (string, error) {
 			return "", syscall.ENAMETOOLONG
 		}
 		return s, nil
+	}
+	for _, sp := range DeprecatedSpecifiers(s) {
+		p.diags = append(p.diags, Diagnostic{Location: Location{File: p.fragment}, Severity: SeverityWarning,
+			Message: fmt.Sprintf("Specifier '%s' used in unit configuration, which is deprecated. Please update your unit file, as it does not work as intended.", sp)})
 	}
 	c := p.specifiers()
 	c.MaxLength = limit
@@ -318,7 +323,7 @@ func timestampingValue(p *unitParser, a assignment) error {
 	switch a.Value {
 	case "off":
 		v = TimestampingOff
-	case "us", "usec", "µs":
+	case "us", "usec", "\u00b5s", "\u03bcs": // micro sign and Greek mu
 		v = TimestampingUsec
 	case "ns", "nsec":
 		v = TimestampingNsec
@@ -385,14 +390,19 @@ func fdNameValue(p *unitParser, a assignment) error {
 func serviceNameValue(p *unitParser, a assignment) error {
 	v, err := p.expand(a.Value, maxUnitNameLen)
 	if err != nil {
-		return p.fatal(a, "Failed to resolve unit name specifiers in %s: %s", a.Value, strerror(err))
+		p.warn(a, "Failed to resolve unit specifiers in %s, ignoring: %s", a.Value, strerror(err))
+		return nil
 	}
 	if !strings.HasSuffix(v, ".service") {
 		p.warn(a, "Unit must be of type service, ignoring: %s", a.Value)
 		return nil
 	}
-	if !validUnitName(v) {
+	switch {
+	case !validUnitName(v):
 		p.warn(a, "Failed to load unit %s, ignoring: Unit name %s is not valid.", a.Value, v)
+		return nil
+	case strings.HasSuffix(v, "@.service"):
+		p.warn(a, "Failed to load unit %s, ignoring: Unit name %s is missing the instance name.", a.Value, v)
 		return nil
 	}
 	if p.sock != nil {

@@ -74,7 +74,7 @@ func LoadSocket(path string, opts Options) (*Loaded, error) {
 		return res, nil
 	}
 	addSocketExtras(s)
-	res.Diagnostics = append(res.Diagnostics, verifySocket(s)...)
+	res.Diagnostics = append(res.Diagnostics, verifySocket(s, p.pam)...)
 	if res.Refused() {
 		return res, nil
 	}

@@ -72,10 +72,18 @@ func templateName(name string) string {
 // errMasked reports a unit whose file is a symlink to /dev/null.
 var errMasked = errors.New("unit is masked")
 
-// isMasked reports whether path is /dev/null or a symlink that resolves to it.
+// isMasked reports whether path masks a unit as systemd's null_or_empty does: /dev/null (or a
+// symlink to it) or an empty regular file.
 func isMasked(path string) bool {
 	target, err := filepath.EvalSymlinks(path)
-	return err == nil && target == os.DevNull
+	if err != nil {
+		return false
+	}
+	if target == os.DevNull {
+		return true
+	}
+	st, err := os.Stat(target)
+	return err == nil && st.Mode().IsRegular() && st.Size() == 0
 }
 
 // findFragment finds the file of unit name in dirs: the unit itself, else (for an instance)

@@ -23,7 +23,7 @@ func FuzzParseUnit(f *testing.F) {
 		p := &unitParser{name: s.Name, fragment: s.Path, sock: s, exec: &s.Exec, kill: &s.Kill, unit: &s.Unit, install: &s.Install}
 		if p.parseFile(s.Path, data, socketSections) {
 			addSocketExtras(s)
-			p.diags = append(p.diags, verifySocket(s)...)
+			p.diags = append(p.diags, verifySocket(s, p.pam)...)
 		}
 		for _, d := range p.diags {
 			if d.File != s.Path || d.Message == "" || strings.HasPrefix(d.String(), ":") {
