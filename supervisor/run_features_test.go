@@ -252,3 +252,38 @@ func TestRunSocketCommandsTimeoutAndFailure(t *testing.T) {
 		t.Fatalf("exit code %d, want 1 (units failed)", code)
 	}
 }
+
+// TestRunPollLimit is upstream's TEST-07-PID1.poll-limit: an Accept=yes socket with
+// PollLimitIntervalSec=10s and PollLimitBurst=3 flooded with connections accepts at most
+// ceil((elapsed+10 s)·3/10 s) of them, and stays listening (no failure).
+func TestRunPollLimit(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(t.TempDir(), "floodme")
+	writeFile(t, filepath.Join(dir, "floodme.socket"), "[Socket]\nListenStream="+sock+"\nPollLimitIntervalSec=10s\nAccept=yes\nPollLimitBurst=3\n")
+	writeFile(t, filepath.Join(dir, "floodme@.service"), "[Service]\nExecStart=/bin/true\n")
+	r := startRun(t, dir)
+	start := time.Now()
+	var conns []net.Conn
+	for i := 0; i < 100; i++ {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			break // the backlog is full: the socket is paused, as it should be
+		}
+		conns = append(conns, c)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	time.Sleep(2 * time.Second)
+	elapsed := time.Since(start)
+	u := r.unit(t, "floodme.socket")
+	limit := uint64((elapsed+10*time.Second)*3/(10*time.Second)) + 1
+	if u.NAccepted > limit || u.NAccepted < 3 {
+		t.Fatalf("accepted %d connections in %v, want between 3 and %d", u.NAccepted, elapsed, limit)
+	}
+	if u.State != "listening" {
+		t.Fatalf("state %s, want listening", u.State)
+	}
+}

@@ -67,6 +67,15 @@ func newLogger(cio commandIO, level, format string) (*slog.Logger, error) {
 		return nil, fmt.Errorf("bad --log-level %q", level)
 	}
 	o := &slog.HandlerOptions{Level: l}
+	if os.Getenv("JOURNAL_STREAM") != "" {
+		// journald stamps every line itself.
+		o.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(cio.stderr, o)), nil
