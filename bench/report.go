@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // samples holds the measurements of one metric, per contender, in round order.
@@ -82,9 +83,11 @@ func printTable(w io.Writer, metrics []*metric, contenders []string, base string
 	for _, c := range contenders {
 		fmt.Fprintf(w, " %*s", width, c)
 	}
+	rwidth := map[string]int{}
 	for _, c := range contenders {
 		if c != base {
-			fmt.Fprintf(w, " %20s", c+"/"+base)
+			rwidth[c] = max(20, len(c+"/"+base))
+			fmt.Fprintf(w, " %*s", rwidth[c], c+"/"+base)
 		}
 	}
 	fmt.Fprintln(w)
@@ -106,14 +109,16 @@ func printTable(w io.Writer, metrics []*metric, contenders []string, base string
 				continue
 			}
 			r, p := m.ratio(c, base), m.pairedRatio(c, base)
+			cell := "-"
 			switch {
 			case math.IsNaN(r):
-				fmt.Fprintf(w, " %20s", "-")
 			case math.IsNaN(p):
-				fmt.Fprintf(w, " %20s", fmt.Sprintf("%.2f×", r))
+				cell = fmt.Sprintf("%.2f×", r)
 			default:
-				fmt.Fprintf(w, " %20s", fmt.Sprintf("%.2f× (%.2f×)", r, p))
+				cell = fmt.Sprintf("%.2f× (%.2f×)", r, p)
 			}
+			// "×" is two bytes and one column: pad by runes.
+			fmt.Fprintf(w, " %s%s", strings.Repeat(" ", max(0, rwidth[c]-utf8.RuneCountInString(cell))), cell)
 		}
 		fmt.Fprintln(w)
 	}
