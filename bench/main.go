@@ -117,14 +117,16 @@ func mainExit() int {
 			continue
 		}
 		fmt.Printf("\n== %s: %s\n", b.name, b.summary)
-		bctx, cancel := context.WithTimeout(ctx, b.limit)
+		// The limits hold for 5 rounds of 3 s; more or longer rounds get proportionally more.
+		limit := b.limit * time.Duration(max(1, (cfg.rounds+4)/5)) * time.Duration(max(1, int((cfg.duration+2*time.Second)/(3*time.Second))))
+		bctx, cancel := context.WithTimeout(ctx, limit)
 		v, err := b.run(bctx, cfg)
 		timedOut := errors.Is(bctx.Err(), context.DeadlineExceeded)
 		cancel()
 		all = append(all, v...)
 		if err != nil {
 			if timedOut {
-				err = fmt.Errorf("%w (limit %s)", err, b.limit)
+				err = fmt.Errorf("%w (limit %s)", err, limit)
 			}
 			fmt.Fprintf(os.Stderr, "bench %s: %v\n", b.name, err)
 			status = 1

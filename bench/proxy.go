@@ -196,6 +196,10 @@ func rotate(up []running, i int) []running {
 
 // throughputPhase measures iperf3 throughput with 1 and 64 streams through every front.
 func throughputPhase(ctx context.Context, cfg config, dir string, all []front, pm *proxyMetrics) error {
+	if m := missingAll("iperf3"); m != "" {
+		fmt.Printf("skip throughput: %s\n", m)
+		return nil
+	}
 	var ps procs
 	defer ps.stopAll()
 	// One iperf3 server per front: a server serves one test at a time, and one left in a bad
@@ -248,6 +252,10 @@ func throughputPhase(ctx context.Context, cfg config, dir string, all []front, p
 // requestPhase measures wrk request rate with a new connection per request and p99 latency
 // with keep-alive through every front to nginx.
 func requestPhase(ctx context.Context, cfg config, dir string, all []front, pm *proxyMetrics) error {
+	if m := missingAll("wrk", "nginx"); m != "" {
+		fmt.Printf("skip requests: %s\n", m)
+		return nil
+	}
 	var ps procs
 	defer ps.stopAll()
 	server, err := freeAddr()
