@@ -30,14 +30,18 @@ func benchVerify(ctx context.Context, cfg config) (verdicts, error) {
 	type tool struct {
 		name string
 		argv []string
+		one  []string // the command for a single unit, the file appended
 	}
 	tools := []tool{
-		{"systemd-analyze", append([]string{"systemd-analyze", "verify", "--man=no"}, set.sockets...)},
-		{"sockvisor", append([]string{cfg.bin, "verify"}, set.sockets...)},
+		{"systemd-analyze", append([]string{"systemd-analyze", "verify", "--man=no"}, set.sockets...), []string{"systemd-analyze", "verify", "--man=no"}},
+		{"sockvisor", append([]string{cfg.bin, "verify"}, set.sockets...), []string{cfg.bin, "verify"}},
 	}
+	const sample = 20 // units verified one invocation each, per round
 	fmt.Printf("commands: systemd-analyze verify --man=no UNIT... | %s verify UNIT... (all %d files in one invocation each)\n",
 		cfg.bin, len(set.sockets))
+	fmt.Printf("and one invocation per unit for every %dth unit (%d per round): start-up cost\n", len(set.sockets)/sample, sample)
 	secs := metric{name: fmt.Sprintf("seconds for %d units", len(set.sockets)), format: "%.3f"}
+	single := metric{name: "ms per one-unit invocation", format: "%.1f"}
 	findings := map[string]int{}
 	skip := map[string]string{}
 	for _, t := range tools {
@@ -63,11 +67,21 @@ func benchVerify(ctx context.Context, cfg config) (verdicts, error) {
 			}
 			findings[t.name] = countFindings(out)
 			secs.add(round, t.name, d.Seconds())
-			fmt.Printf("  round %d %-16s %.3f s  (%d findings)\n", round+1, t.name, d.Seconds(), findings[t.name])
+			var each time.Duration
+			for k := range sample {
+				d, _, err := timeVerify(ctx, append(t.one, set.sockets[k*len(set.sockets)/sample]))
+				if err != nil {
+					return nil, fmt.Errorf("%s on one unit: %w", t.name, err)
+				}
+				each += d
+			}
+			msEach := float64(each.Microseconds()) / 1000 / sample
+			single.add(round, t.name, msEach)
+			fmt.Printf("  round %d %-16s %.3f s  (%d findings), one unit %.1f ms\n", round+1, t.name, d.Seconds(), findings[t.name], msEach)
 		}
 	}
 	names := []string{"systemd-analyze", "sockvisor"}
-	printTable(os.Stdout, []*metric{&secs}, names, "systemd-analyze")
+	printTable(os.Stdout, []*metric{&secs, &single}, names, "systemd-analyze")
 	if findings["sockvisor"] != findings["systemd-analyze"] && len(secs.data["sockvisor"]) > 0 {
 		fmt.Printf("note: sockvisor printed %d findings, systemd-analyze %d\n", findings["sockvisor"], findings["systemd-analyze"])
 	}
