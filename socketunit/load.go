@@ -16,9 +16,10 @@ import (
 
 // Options control how units are looked up.
 type Options struct {
-	// SearchPath is the unit search path for the service unit, drop-ins and templates. Nil means
-	// the directory of the unit file first, then $SYSTEMD_UNIT_PATH (a trailing ':' appends the
-	// defaults) or DefaultSearchPath.
+	// SearchPath is the unit search path for the service unit, drop-ins and templates, after the
+	// directory of the unit file (which always comes first, as with systemd-analyze verify). Nil
+	// means $SYSTEMD_UNIT_PATH (a trailing ':' appends the defaults), else DefaultSearchPath();
+	// an empty, non-nil slice means no other directory.
 	SearchPath []string
 }
 
