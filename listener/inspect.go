@@ -3,6 +3,7 @@
 package listener
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -94,7 +95,9 @@ func WriteRows(w io.Writer, rows []Row, format string, all bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(rows)
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// tabwriter writes cell by cell; buffer so a thousand rows are a few writes, not thousands.
+	bw := bufio.NewWriter(w)
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "UNIT\tFD\tNAME\tKIND\tADDRESS\tORIGIN\tOPTIONS")
 	for _, r := range rows {
 		unit := r.Unit
@@ -103,7 +106,10 @@ func WriteRows(w io.Writer, rows []Row, format string, all bool) error {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", unit, r.FD, r.Name, r.Kind, r.Address, r.Origin, formatReadings(r.Options, all))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 func formatReadings(rs []Reading, all bool) string {
