@@ -29,22 +29,26 @@ type pipe struct {
 }
 
 func (p *pipe) fill(fd int, max int) (int, error) {
-	for {
-		n, err := unix.Splice(fd, nil, p.w, nil, max, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
-		if err == unix.EINTR {
-			continue
-		}
-		return int(n), err
-	}
+	return splice(fd, p.w, max)
 }
 
 func (p *pipe) drain(fd int, n int) (int, error) {
+	return splice(p.r, fd, n)
+}
+
+// splice moves up to n bytes between a socket and a pipe without blocking. Every fd involved
+// is non-blocking, so the raw system call skips the scheduler's bookkeeping.
+func splice(from, to, n int) (int, error) {
 	for {
-		m, err := unix.Splice(p.r, nil, fd, nil, n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
-		if err == unix.EINTR {
+		r, _, errno := unix.RawSyscall6(unix.SYS_SPLICE, uintptr(from), 0, uintptr(to), 0,
+			uintptr(n), unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		switch errno {
+		case 0:
+			return int(r), nil
+		case unix.EINTR:
 			continue
 		}
-		return int(m), err
+		return 0, errno
 	}
 }
 

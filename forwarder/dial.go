@@ -81,11 +81,19 @@ func (w *worker) dial(c *conn) {
 }
 
 // connected handles readiness of a backend socket whose connect was in flight.
-func (w *worker) connected(c *conn) {
+func (w *worker) connected(c *conn, ev uint32) {
 	fd := c.fd[sideBackend]
-	soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err == nil && soerr != 0 {
-		err = unix.Errno(soerr)
+	var err error
+	if ev&(unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+		soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		switch {
+		case gerr != nil:
+			err = gerr
+		case soerr != 0:
+			err = unix.Errno(soerr)
+		default:
+			err = unix.ECONNRESET
+		}
 	}
 	if err != nil {
 		unix.Close(fd)

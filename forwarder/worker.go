@@ -4,11 +4,15 @@ package forwarder
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,6 +29,8 @@ const (
 type worker struct {
 	f      *Forwarder
 	epfd   int
+	epf    *os.File       // epfd, registered with Go's poller: the loop parks there when idle
+	rc     syscall.RawConn // of epf; nil when Go cannot poll it (then epoll_wait blocks)
 	wakefd int
 	events []unix.EpollEvent
 
@@ -64,8 +70,15 @@ func newWorker(f *Forwarder, listeners []int) (*worker, error) {
 	if w.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("epoll_create1: %w", err)
 	}
+	// A non-blocking epoll fd is pollable: Go's own poller then wakes the loop's goroutine,
+	// which costs less than a thread blocked in epoll_wait.
+	unix.SetNonblock(w.epfd, true)
+	w.epf = os.NewFile(uintptr(w.epfd), "epoll")
+	if rc, err := w.epf.SyscallConn(); err == nil {
+		w.rc = rc
+	}
 	if w.wakefd, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
-		unix.Close(w.epfd)
+		w.epf.Close()
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	if err := w.register(w.wakefd, unix.EPOLLIN, 0, tagWake); err != nil {
@@ -81,7 +94,7 @@ func newWorker(f *Forwarder, listeners []int) (*worker, error) {
 
 func (w *worker) closeFDs() {
 	unix.Close(w.wakefd)
-	unix.Close(w.epfd)
+	w.epf.Close()
 }
 
 func (w *worker) register(fd int, events uint32, slot int32, tag int32) error {
@@ -128,9 +141,9 @@ func (w *worker) run() {
 		if w.stopping && w.nconns == 0 {
 			return
 		}
-		n, err := unix.EpollWait(w.epfd, w.events, w.waitMillis())
+		n, err := w.wait()
 		w.now = w.clock()
-		if err != nil && err != unix.EINTR {
+		if err != nil {
 			w.f.log.Error("epoll_wait failed", "err", err)
 			return
 		}
@@ -151,6 +164,55 @@ func (w *worker) run() {
 		w.freeLate = w.freeLate[:0]
 		w.expire()
 	}
+}
+
+// wait returns the ready events, waiting until there are some or the next deadline passed.
+func (w *worker) wait() (int, error) {
+	if n, err := epollNow(w.epfd, w.events); n != 0 || err != nil {
+		return n, err
+	}
+	ms := w.waitMillis()
+	if ms == 0 {
+		return 0, nil
+	}
+	if w.rc == nil {
+		n, err := unix.EpollWait(w.epfd, w.events, ms)
+		if err == unix.EINTR {
+			err = nil
+		}
+		return n, err
+	}
+	var deadline time.Time
+	if ms > 0 {
+		deadline = time.Now().Add(time.Duration(ms) * time.Millisecond)
+	}
+	w.epf.SetReadDeadline(deadline)
+	var n int
+	var werr error
+	err := w.rc.Read(func(fd uintptr) bool {
+		n, werr = epollNow(int(fd), w.events)
+		return n != 0 || werr != nil
+	})
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, werr
+}
+
+// epollNow collects the events ready now, without waiting.
+func epollNow(epfd int, events []unix.EpollEvent) (int, error) {
+	r, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	switch errno {
+	case 0:
+		return int(r), nil
+	case unix.EINTR, unix.EAGAIN:
+		return 0, nil
+	}
+	return 0, errno
 }
 
 // waitMillis is how long epoll_wait may sleep: until the next deadline, or forever.
@@ -236,7 +298,7 @@ func (w *worker) event(c *conn, side int, ev uint32) {
 		w.run1(c)
 	case stConnecting:
 		if side == sideBackend {
-			w.connected(c)
+			w.connected(c, ev)
 		} else if ev&unix.EPOLLERR != 0 {
 			w.finish(c, true, "client reset while connecting")
 		}
