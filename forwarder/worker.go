@@ -29,7 +29,7 @@ const (
 type worker struct {
 	f      *Forwarder
 	epfd   int
-	epf    *os.File       // epfd, registered with Go's poller: the loop parks there when idle
+	epf    *os.File        // epfd, registered with Go's poller: the loop parks there when idle
 	rc     syscall.RawConn // of epf; nil when Go cannot poll it (then epoll_wait blocks)
 	wakefd int
 	events []unix.EpollEvent
