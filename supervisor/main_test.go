@@ -8,6 +8,9 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
 	"testing"
 
 	"github.com/sockvisor/sockvisor/internal/testbin"
@@ -44,8 +47,18 @@ func testService(mode string) socketunit.ExecCommand {
 //	echo-fd3  check LISTEN_PID, accept connections on fd 3 and echo each one's lines
 //	mixed     check LISTEN_PID; fd 3 a stream listener (echo), fd 4 a datagram socket (echo)
 //	dgram     check LISTEN_PID; fd 3 a datagram socket: echo datagrams
+//	notify    send STATUS=starting, then READY=1 with STATUS=serving, then wait for stdin to close
 func testServiceMain(mode string) int {
 	switch mode {
+	case "notify":
+		daemon.SdNotify(false, "STATUS=starting")
+		time.Sleep(50 * time.Millisecond)
+		if ok, err := daemon.SdNotify(false, "READY=1\nSTATUS=serving\nMAINPID="+strconv.Itoa(os.Getpid())); !ok || err != nil {
+			fmt.Fprintln(os.Stderr, "notify failed:", ok, err)
+			return 1
+		}
+		io.Copy(io.Discard, os.Stdin)
+		return 0
 	case "mixed", "dgram":
 		n := 1
 		if mode == "mixed" {

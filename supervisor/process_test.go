@@ -375,3 +375,43 @@ func TestFixStdio(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyReady: a Type=notify service is ready on READY=1 from its main process, and its
+// STATUS= is kept; a datagram from another process is ignored.
+func TestNotifyReady(t *testing.T) {
+	r := startReaper(t)
+	a, b, err := socketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	spec := ProcessSpec{Unit: "n.service", Command: testService("notify"), Exec: defaultExec(), Notify: true, Conn: b}
+	spec.Exec.StandardInput = socketunit.StdioSpec{Kind: "socket"}
+	p, err := StartProcess(context.Background(), r, spec)
+	b.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stranger sending READY=1 must not make the service ready.
+	addr := p.notify.addr
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("READY=1\nSTATUS=forged"))
+	c.Close()
+	select {
+	case <-p.Ready():
+	case <-p.Done():
+		t.Fatalf("exited before READY=1: %s", p.Status())
+	case <-time.After(10 * time.Second):
+		t.Fatal("no READY=1")
+	}
+	if st := p.Notified(); !st.Ready || st.Status != "serving" || st.MainPID != p.PID() {
+		t.Errorf("notify state %+v, pid %d", st, p.PID())
+	}
+	a.Close() // stdin EOF: the service exits
+	if st := waitDone(t, p); !st.Success(true) {
+		t.Errorf("status %s", st)
+	}
+}

@@ -273,6 +273,11 @@ func cEscape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		if i := strings.IndexByte("\a\b\f\n\r\t\v", c); i >= 0 {
+			b.WriteByte('\\')
+			b.WriteByte("abfnrtv"[i])
+			continue
+		}
 		switch {
 		case c == '\\' || c == '"' || c == '\'':
 			b.WriteByte('\\')
