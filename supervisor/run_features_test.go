@@ -287,3 +287,29 @@ func TestRunPollLimit(t *testing.T) {
 		t.Fatalf("state %s, want listening", u.State)
 	}
 }
+
+// TestRunSIGHUPRestartsFailedUnit: a unit failed by its trigger limit stays failed until
+// SIGHUP, which starts it again (a file change would too; without either it stays failed).
+func TestRunSIGHUPRestartsFailedUnit(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	writeFile(t, filepath.Join(dir, "loop.socket"), fmt.Sprintf("[Socket]\nListenStream=%s\nTriggerLimitBurst=2\nTriggerLimitIntervalSec=10s\n", addr))
+	writeFile(t, filepath.Join(dir, "loop.service"), "[Service]\nExecStart=/bin/true\n")
+	r := startRun(t, dir)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, "the trigger limit", func() bool { return r.unit(t, "loop.socket").State == "failed" })
+	time.Sleep(500 * time.Millisecond)
+	if st := r.unit(t, "loop.socket").State; st != "failed" {
+		t.Fatalf("failed unit became %s on its own", st)
+	}
+	r.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "SIGHUP to restart the unit", func() bool { return r.unit(t, "loop.socket").State == "listening" })
+	if code := r.stop(t); code != 1 {
+		t.Fatalf("exit code %d, want 1: the unit failed during the run", code)
+	}
+}

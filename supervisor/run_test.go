@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/sockvisor/sockvisor/socketunit"
 )
 
@@ -42,6 +44,7 @@ func addrOf(l socketunit.Listen) string {
 }
 
 func TestAcceptNoPassesFDsAndKeepsService(t *testing.T) {
+	noLeaks(t)
 	dir := t.TempDir()
 	l := tcpListen(t)
 	b := &testBackend{}
@@ -249,6 +252,7 @@ func TestPollLimitPausesSocket(t *testing.T) {
 }
 
 func TestInProcessProxyRestartsAfterIdle(t *testing.T) {
+	noLeaks(t)
 	dir := t.TempDir()
 	l := tcpListen(t)
 	u := testUnit("proxy.socket", false, "", l)
@@ -288,6 +292,7 @@ func TestInProcessProxyRestartsAfterIdle(t *testing.T) {
 }
 
 func TestReloadKeepsSocketsAndQueuedConnections(t *testing.T) {
+	noLeaks(t)
 	dir := t.TempDir()
 	l1, l2 := tcpListen(t), tcpListen(t)
 	b := &testBackend{}
@@ -337,4 +342,11 @@ func TestReloadKeepsSocketsAndQueuedConnections(t *testing.T) {
 	if _, err := net.Dial("tcp", addrOf(l2)); err == nil {
 		t.Fatal("removed unit still listens")
 	}
+}
+
+// noLeaks fails the test if goroutines started during it outlive it (checked after the
+// supervisor started by runTest has been stopped: cleanups run last-in, first-out).
+func noLeaks(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
