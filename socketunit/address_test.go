@@ -300,6 +300,11 @@ func FuzzParseAddress(f *testing.F) {
 			return
 		}
 		p := a.String()
+		if a.Family == unix.AF_UNIX && cEscape(a.Path) != a.Path {
+			// Printing C-escapes the path as socket_address_print does; parsing takes it
+			// literally (as socket_address_parse), so the escaped form names another socket.
+			return
+		}
 		b, err := ParseAddress(p)
 		if err != nil {
 			t.Fatalf("ParseAddress(%q) prints %q which does not parse: %v", s, p, err)

@@ -3,6 +3,7 @@ package socketunit
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -53,6 +54,7 @@ func FuzzSplitWords(f *testing.F) {
 	for _, s := range []string{`"a b" c`, `a\`, `\x41\u00e9`, `'x`, `a\q`} {
 		f.Add(s, uint16(WordUnquote|WordCUnescape))
 	}
+	f.Add(`\ 0`, uint16(0))
 	f.Fuzz(func(t *testing.T, s string, flags uint16) {
 		fl := WordFlags(flags) & (WordUnquote | WordCUnescape | WordCUnescapeRelax | WordRelax | WordRetainEscape | WordUnescapeSeparators)
 		words, err := SplitWords(s, fl)
@@ -65,8 +67,10 @@ func FuzzSplitWords(f *testing.F) {
 		if len(words) > len(s) {
 			t.Fatalf("SplitWords(%q) returned %d words from %d bytes", s, len(words), len(s))
 		}
-		if fl == 0 {
-			// Without quoting or escapes, joining the words with spaces and splitting again is stable.
+		if fl == 0 && !strings.ContainsRune(s, '\\') {
+			// Without quoting or escapes, joining the words with spaces and splitting again is
+			// stable (with no flags a backslash still escapes the next character, even a
+			// separator, as in extract_first_word, so such input is left out).
 			again, err := SplitWords(joinWords(words), 0)
 			if err != nil || !reflect.DeepEqual(again, words) && len(words) > 0 {
 				t.Fatalf("SplitWords(%q) = %q re-splits to %q, %v", s, words, again, err)
