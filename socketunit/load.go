@@ -58,6 +58,7 @@ func LoadSocket(path string, opts Options) (*Loaded, error) {
 	if err != nil && !errors.Is(err, errMasked) {
 		return nil, err
 	}
+	name = verifyInstance(name)
 	s := newSocket(name, fragment)
 	res := &Loaded{Socket: s}
 	if errors.Is(err, errMasked) {
@@ -106,6 +107,17 @@ func LoadService(name string, opts Options) (*Service, []Diagnostic, error) {
 	return loadService(name, searchPath(opts, first))
 }
 
+// verifyServiceUnit loads a service unit for verify: a template is checked as the instance
+// systemd-analyze verify uses ("foo@.service" as "foo@i.service").
+func verifyServiceUnit(path string, opts Options) (*Service, []Diagnostic, error) {
+	dir, name := filepath.Split(path)
+	dirs := searchPath(opts, filepath.Clean(dir))
+	if dir == "" {
+		dirs = append([]string{"."}, dirs...)
+	}
+	return loadService(verifyInstance(name), dirs)
+}
+
 func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
 	fragment, err := findFragment(name, dirs)
 	if err != nil {
@@ -122,6 +134,15 @@ func loadService(name string, dirs []string) (*Service, []Diagnostic, error) {
 	}
 	fixServiceStdio(&svc.Exec)
 	return svc, append(p.diags, verifyService(svc)...), nil
+}
+
+// verifyInstance turns a template name ("foo@.socket") into the instance systemd-analyze verify
+// 252 checks in its place ("foo@i.socket"); other names are returned unchanged.
+func verifyInstance(name string) string {
+	if at := strings.IndexByte(name, '@'); at >= 0 && strings.HasPrefix(name[at+1:], ".") {
+		return name[:at+1] + "i" + name[at+1:]
+	}
+	return name
 }
 
 func refused(diags []Diagnostic) bool {

@@ -156,3 +156,44 @@ func TestServicesAgainstSystemdAnalyze(t *testing.T) {
 		})
 	}
 }
+
+// TestRealUnitsAgainstSystemdAnalyze compares findings on the socket units installed on this
+// machine (the packages' own units, found on the default search path as systemd finds them).
+func TestRealUnitsAgainstSystemdAnalyze(t *testing.T) {
+	bin, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("skipping: needs systemd-analyze (systemd 252)")
+	}
+	units, _ := filepath.Glob("/lib/systemd/system/*.socket")
+	if len(units) == 0 {
+		t.Skip("skipping: no socket units in /lib/systemd/system")
+	}
+	for _, path := range units {
+		name := filepath.Base(path)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Dir(path)
+			var want []string
+			for _, l := range analyze(t, bin, dir, name) {
+				if strings.HasPrefix(l, name+":") { // only findings about this unit file
+					want = append(want, l)
+				}
+			}
+			res, err := LoadSocket(path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range res.Diagnostics {
+				if d.Own || d.Severity == SeverityNotice || d.File != path {
+					continue
+				}
+				d.File = name
+				got = append(got, d.String())
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("sockvisor:\n%s\nsystemd-analyze:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}

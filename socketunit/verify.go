@@ -112,7 +112,7 @@ func verifyUnit(path string, opts Options, env verifyEnv) ([]Diagnostic, error) 
 		}
 		return diags, nil
 	case ".service":
-		svc, diags, err := LoadService(path, opts)
+		svc, diags, err := verifyServiceUnit(path, opts)
 		if err != nil {
 			return nil, err
 		}
