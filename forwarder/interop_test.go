@@ -228,3 +228,60 @@ func TestInteropSIGTERM(t *testing.T) {
 		}
 	}
 }
+
+// TestInteropStartupErrors passes both implementations bad inherited sockets and compares
+// their messages and exit codes.
+func TestInteropStartupErrors(t *testing.T) {
+	t.Parallel()
+	seq, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_SEQPACKET|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Bind(seq, &syscall.SockaddrUnix{Name: filepath.Join(t.TempDir(), "seq.sock")})
+	syscall.Listen(seq, 8)
+	seqf := os.NewFile(uintptr(seq), "seqpacket")
+	defer seqf.Close()
+	tcp, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Bind(tcp, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+	tcpf := os.NewFile(uintptr(tcp), "bound, not listening")
+	defer tcpf.Close()
+
+	cases := []struct {
+		name string
+		file *os.File // passed as fd 3 with LISTEN_PID set by the shell
+		env  []string // instead: this environment
+		want string
+	}{
+		{"seqpacket", seqf, nil, "Passed in socket is not a stream socket.\n"},
+		{"not listening", tcpf, nil, "Passed in socket is not a stream socket.\n"},
+		{"bad LISTEN_PID", nil, []string{"LISTEN_PID=abc", "LISTEN_FDS=1"}, "Failed to receive sockets from parent.\n"},
+		{"bad LISTEN_FDS", nil, []string{"LISTEN_PID=self", "LISTEN_FDS=x"}, "Failed to receive sockets from parent.\n"},
+		{"other process", nil, []string{"LISTEN_PID=1", "LISTEN_FDS=1"}, "Didn't get any sockets passed in.\n"},
+	}
+	for _, tc := range cases {
+		for _, im := range impls(t) {
+			argv := im.argv("127.0.0.1:9")
+			var cmd *exec.Cmd
+			env := withoutListenEnv()
+			switch {
+			case tc.file != nil:
+				cmd = exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"`}, argv...)...)
+				cmd.ExtraFiles = []*os.File{tc.file}
+			case tc.env[0] == "LISTEN_PID=self":
+				cmd = exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$ exec "$0" "$@"`}, argv...)...)
+				env = append(env, tc.env[1:]...)
+			default:
+				cmd = exec.Command(argv[0], argv[1:]...)
+				env = append(env, tc.env...)
+			}
+			cmd.Env = env
+			out, _ := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != 1 || string(out) != tc.want {
+				t.Errorf("%s, %s: exit %d, %q; want exit 1, %q", tc.name, im.name, code, out, tc.want)
+			}
+		}
+	}
+}
