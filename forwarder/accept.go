@@ -21,7 +21,7 @@ const (
 
 // accept takes the pending connections of listening socket lfd until it has none or the
 // batch is full.
-func (w *worker) accept(lfd int) {
+func (w *worker) accept(lfd int, tcp bool) {
 	if w.stopping || w.paused {
 		return
 	}
@@ -53,7 +53,7 @@ func (w *worker) accept(lfd int) {
 			continue
 		}
 		f.accepted.Add(1)
-		w.open(fd)
+		w.open(fd, tcp)
 	}
 }
 
@@ -71,9 +71,11 @@ func (w *worker) pauseAccept(errno unix.Errno) {
 }
 
 // open starts a connection for the accepted client fd.
-func (w *worker) open(fd int) {
+func (w *worker) open(fd int, tcp bool) {
 	c := &conn{fd: [2]int{fd, -1}, tidx: -1, start: w.now, last: w.now}
-	w.f.setSockopts(fd)
+	if tcp {
+		w.f.setSockopts(fd)
+	}
 	if w.logEnabled(slog.LevelDebug) {
 		c.peer, _ = unix.Getpeername(fd)
 	}

@@ -53,7 +53,9 @@ func (w *worker) dial(c *conn) {
 			c.lastErr = err
 			continue
 		}
-		f.setSockopts(fd)
+		if fam := sockaddrFamily(sa); fam == unix.AF_INET || fam == unix.AF_INET6 {
+			f.setSockopts(fd)
+		}
 		err = unix.Connect(fd, w.own(sa))
 		if err != nil && err != unix.EINPROGRESS {
 			unix.Close(fd)
@@ -170,8 +172,7 @@ func (w *worker) established(c *conn) {
 	w.run1(c)
 }
 
-// setSockopts applies the configured TCP options to a client or backend socket (they fail
-// harmlessly on other families).
+// setSockopts applies the configured TCP options to a client or backend TCP socket.
 func (f *Forwarder) setSockopts(fd int) {
 	if f.cfg.NoDelay {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)

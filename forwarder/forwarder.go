@@ -93,6 +93,7 @@ func (f *Forwarder) Serve(ctx context.Context, listeners []*os.File) error {
 	f.mu.Unlock()
 
 	var streams []int
+	var tcp []bool
 	var datagrams []*os.File
 	defer func() {
 		for _, fd := range streams {
@@ -110,6 +111,8 @@ func (f *Forwarder) Serve(ctx context.Context, listeners []*os.File) error {
 			continue
 		}
 		streams = append(streams, fd)
+		dom, _ := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+		tcp = append(tcp, dom == unix.AF_INET || dom == unix.AF_INET6)
 	}
 	if len(streams) == 0 && len(datagrams) == 0 {
 		return errors.New("no sockets to serve")
@@ -129,7 +132,7 @@ func (f *Forwarder) Serve(ctx context.Context, listeners []*os.File) error {
 	}
 	var workers []*worker
 	for range n {
-		w, err := newWorker(f, streams)
+		w, err := newWorker(f, streams, tcp)
 		if err != nil {
 			for _, w := range workers {
 				w.closeFDs()

@@ -282,3 +282,40 @@ func TestServeStopFlushes(t *testing.T) {
 		t.Logf("dial after stop: %v", err)
 	}
 }
+
+// TestServeVsockTarget forwards to a vsock target on the local CID (skips without vsock
+// loopback in the kernel).
+func TestServeVsockTarget(t *testing.T) {
+	t.Parallel()
+	lfd, err := unix.Socket(unix.AF_VSOCK, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no vsock: %v", err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrVM{CID: unix.VMADDR_CID_LOCAL, Port: unix.VMADDR_PORT_ANY}); err != nil {
+		t.Skipf("no vsock loopback: %v", err)
+	}
+	unix.Listen(lfd, 16)
+	sa, err := unix.Getsockname(lfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*unix.SockaddrVM).Port
+	go func() {
+		fd, _, err := unix.Accept(lfd)
+		if err != nil {
+			return
+		}
+		f := os.NewFile(uintptr(fd), "vsock")
+		defer f.Close()
+		buf := make([]byte, 64)
+		n, _ := f.Read(buf)
+		f.Write(buf[:n])
+	}()
+	cfg := DefaultConfig()
+	cfg.Target = fmt.Sprintf("vsock:%d:%d", unix.VMADDR_CID_LOCAL, port)
+	addr, _, _, _ := serveInProcess(t, cfg)
+	if err := echoThrough(t, addr, []byte("over vsock")); err != nil {
+		t.Fatal(err)
+	}
+}

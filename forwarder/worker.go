@@ -39,7 +39,8 @@ type worker struct {
 	freeLate []int32 // slots freed during this batch of events, reusable after it
 	nconns   int
 
-	listeners []int // listening fds (shared with the other workers)
+	listeners []int  // listening fds (shared with the other workers)
+	tcp       []bool // per listener: TCP, so accepted sockets get the TCP options
 	paused    bool  // listeners removed from epoll after EMFILE & co.
 	resume    int64 // when to add them back
 	backoff   time.Duration
@@ -63,8 +64,8 @@ type worker struct {
 	saVM   unix.SockaddrVM
 }
 
-func newWorker(f *Forwarder, listeners []int) (*worker, error) {
-	w := &worker{f: f, listeners: listeners, events: make([]unix.EpollEvent, 256)}
+func newWorker(f *Forwarder, listeners []int, tcp []bool) (*worker, error) {
+	w := &worker{f: f, listeners: listeners, tcp: tcp, events: make([]unix.EpollEvent, 256)}
 	w.pipes.size = f.cfg.PipeSize
 	var err error
 	if w.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
@@ -155,7 +156,7 @@ func (w *worker) run() {
 					w.event(c, int(ev.Pad), ev.Events)
 				}
 			case tagListener:
-				w.accept(w.listeners[ev.Fd])
+				w.accept(w.listeners[ev.Fd], w.tcp[ev.Fd])
 			case tagWake:
 				w.wake()
 			}
