@@ -41,8 +41,8 @@ type worker struct {
 
 	listeners []int  // listening fds (shared with the other workers)
 	tcp       []bool // per listener: TCP, so accepted sockets get the TCP options
-	paused    bool  // listeners removed from epoll after EMFILE & co.
-	resume    int64 // when to add them back
+	paused    bool   // listeners removed from epoll after EMFILE & co.
+	resume    int64  // when to add them back
 	backoff   time.Duration
 
 	timers timerHeap
