@@ -87,7 +87,17 @@ func TestRunAsPID1ReapsOrphansAndStopsCleanly(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "handed.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", inhPort)), 0o644)
 	os.WriteFile(filepath.Join(dir, "handed@.service"), []byte("[Service]\nExecStart=/bin/echo adopted\nStandardInput=socket\nStandardOutput=socket\n"), 0o644)
 
-	r := startPID1(t, wrap, inhFile, dir)
+	// And one no unit asks for: released once the units are up.
+	stray, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strayAddr := stray.Addr().String()
+	strayFile, _ := stray.(*net.TCPListener).File()
+	stray.Close()
+	defer strayFile.Close()
+
+	r := startPID1(t, wrap, []*os.File{inhFile, strayFile}, dir)
 	inner := innerPID(t, r.cmd.Process.Pid)
 	for i := 0; i < 5; i++ {
 		if got := dialRead(t, fmt.Sprintf("127.0.0.1:%d", port), ""); got != "spawned" {
@@ -96,6 +106,13 @@ func TestRunAsPID1ReapsOrphansAndStopsCleanly(t *testing.T) {
 	}
 	if got := dialRead(t, fmt.Sprintf("127.0.0.1:%d", inhPort), ""); got != "adopted" {
 		t.Fatalf("inherited socket (LISTEN_PID=1): %q", got)
+	}
+	if !strings.Contains(r.log.String(), "inherited file descriptor matches no unit, closing it") {
+		t.Errorf("the stray inherited socket was not reported:\n%s", r.log)
+	}
+	// (unshare itself keeps a copy of the fd, so the socket stays open from outside.)
+	if !strings.Contains(r.log.String(), strayAddr) {
+		t.Errorf("the report does not name the stray socket %s", strayAddr)
 	}
 	time.Sleep(time.Second) // the orphans exit after 0.3 s
 	if n := zombieChildren(inner); n != 0 {
@@ -142,15 +159,14 @@ func TestRunAsPID1ExitsOnCrashLoop(t *testing.T) {
 	}
 }
 
-// startPID1 starts sockvisor run as PID 1 of a new PID namespace, optionally handing it one
-// listening socket with LISTEN_PID=1 as a container engine does.
-func startPID1(t *testing.T, wrap []string, inherit *os.File, args ...string) *runProc {
+// startPID1 starts sockvisor run as PID 1 of a new PID namespace, optionally handing it
+// listening sockets with LISTEN_PID=1 as a container engine does.
+func startPID1(t *testing.T, wrap []string, inherit []*os.File, args ...string) *runProc {
 	t.Helper()
 	if inherit == nil {
 		return startCmd(t, "", wrap, args...)
 	}
-	t.Setenv("LISTEN_FDS", "1")
+	t.Setenv("LISTEN_FDS", strconv.Itoa(len(inherit)))
 	t.Setenv("LISTEN_PID", "1")
-	t.Setenv("LISTEN_FDNAMES", "web")
-	return startCmdFiles(t, wrap, []*os.File{inherit}, args...)
+	return startCmdFiles(t, wrap, inherit, args...)
 }

@@ -117,6 +117,7 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 
 	stopping := false
 	trim := true // return the memory of loading to the OS once the units are up
+	first := true
 	for {
 		m.armTimer()
 		if stopping && m.settled() {
@@ -124,6 +125,10 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 		}
 		if trim && m.settled() {
 			trim = false
+			if first {
+				first = false
+				b.unitsUp()
+			}
 			debug.FreeOSMemory()
 		}
 		if !stopping && m.cfg.Init && m.settled() && !m.anyActive() {

@@ -91,6 +91,9 @@ type backend interface {
 	connOptions(s *socketunit.Socket, conn *os.File)
 	// proxy parses a proxy command line for the in-process forwarder.
 	proxy(pc proxyCommand) (proxyServe, error)
+	// unitsUp is called once, when the first set of units has started: inherited fds that no
+	// unit took are released then.
+	unitsUp()
 	// check reports an error when the service of a unit cannot be started at all.
 	check(l *socketunit.Loaded) error
 }

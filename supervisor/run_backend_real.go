@@ -58,14 +58,20 @@ func newRealBackend(ctx context.Context, cfg Config) (*realBackend, error) {
 	return b, nil
 }
 
-// close stops the reaper and closes inherited fds no unit took.
-func (b *realBackend) close() {
-	if b.inh != nil {
-		for _, fd := range b.inh.Unmatched() {
-			b.log.Warn("inherited file descriptor matches no unit, closing it", "name", fd.Name, "address", fd.Address.String())
-			fd.File.Close()
-		}
+// unitsUp closes the inherited fds no unit took.
+func (b *realBackend) unitsUp() {
+	if b.inh == nil {
+		return
 	}
+	for _, fd := range b.inh.Unmatched() {
+		b.log.Warn("inherited file descriptor matches no unit, closing it", "name", fd.Name, "address", fd.Address.String())
+		fd.File.Close()
+	}
+	b.inh = nil
+}
+
+// close stops the reaper.
+func (b *realBackend) close() {
 	b.cancel()
 	b.wg.Wait()
 }
