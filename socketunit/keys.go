@@ -147,8 +147,9 @@ type unitParser struct {
 	install  *InstallSection
 	diags    []Diagnostic
 
-	fatalErrno syscall.Errno // why the file could not be read to the end, if it could not
-	pam        bool          // PAMName= is set (systemd's socket_verify checks KillMode= then)
+	fatalErrno  syscall.Errno // why the file could not be read to the end, if it could not
+	pam         bool          // PAMName= is set (systemd's socket_verify checks KillMode= then)
+	suggestions int           // "did you mean" notices given so far
 }
 
 // specifiers returns the specifier values of the unit (reading the host's facts once).
@@ -188,6 +189,12 @@ func (p *unitParser) assign(a assignment) error {
 	if k == nil {
 		if !strings.HasPrefix(a.Key, "X-") {
 			p.warn(a, "Unknown key '%s' in section [%s], ignoring.", a.Key, a.Section)
+			if p.suggestions < maxSuggestions {
+				p.suggestions++
+				if s := suggestKey(a.Section, a.Key); s != "" {
+					p.add(a, SeverityNotice, true, "did you mean %s=?", s)
+				}
+			}
 		}
 		return nil
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,7 +57,9 @@ func runVerify(cio commandIO, args []string) int {
 		fmt.Fprintf(cio.stderr, "%s: no unit given\n%s\n", cio.prog, verifyUsage)
 		return verifyUsageRC
 	}
-	out := newFindingWriter(cio.stdout, *format)
+	buf := bufio.NewWriter(cio.stdout)
+	defer buf.Flush()
+	out := newFindingWriter(buf, *format)
 	rc := verifyOK
 	for _, path := range fl.Args() {
 		diags, err := socketunit.Verify(path, socketunit.Options{})
