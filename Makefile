@@ -33,7 +33,7 @@ fuzz:
 	done
 
 # Benchmarks against systemd's tools, haproxy and direct connections, alternating them round
-# by round and printing ratios of medians (make bench BENCH=proxy BENCHFLAGS="-rounds 7").
+# by round and printing ratios of medians (make bench BENCH=proxy BENCHFLAGS="-rounds 9").
 bench: build
 	$(GO) run ./bench -bin $(BIN) $(BENCHFLAGS) $(BENCH)
 

@@ -46,7 +46,7 @@ type config struct {
 // benchmarks lists every benchmark in the order they run.
 func benchmarks() []benchmark {
 	return []benchmark{
-		{"proxy", "sockvisor proxy vs systemd-socket-proxyd vs haproxy vs direct", 12 * time.Minute, benchProxy},
+		{"proxy", "sockvisor proxy vs systemd-socket-proxyd vs haproxy vs direct", 16 * time.Minute, benchProxy},
 		{"verify", "sockvisor verify vs systemd-analyze verify", 4 * time.Minute, benchVerify},
 		{"listen", "open listeners from unit files", 2 * time.Minute, benchListen},
 		{"activate", "first-connection latency vs systemd-socket-activate; idle RSS of run", 3 * time.Minute, benchActivate},
@@ -64,7 +64,7 @@ func main() {
 func mainExit() int {
 	var cfg config
 	flag.StringVar(&cfg.bin, "bin", "bin/sockvisor", "sockvisor binary to measure")
-	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds per measurement (the median is reported)")
+	flag.IntVar(&cfg.rounds, "rounds", 7, "rounds per measurement (the median is reported)")
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "length of one wrk or iperf3 run")
 	flag.IntVar(&cfg.conns, "conns", 10000, "idle connections for the memory measurement")
 	flag.IntVar(&cfg.units, "units", 1000, "units for the verify and listen benchmarks")
@@ -117,8 +117,8 @@ func mainExit() int {
 			continue
 		}
 		fmt.Printf("\n== %s: %s\n", b.name, b.summary)
-		// The limits hold for 5 rounds of 3 s; more or longer rounds get proportionally more.
-		limit := b.limit * time.Duration(max(1, (cfg.rounds+4)/5)) * time.Duration(max(1, int((cfg.duration+2*time.Second)/(3*time.Second))))
+		// The limits hold for 7 rounds of 3 s; more or longer rounds get proportionally more.
+		limit := b.limit * time.Duration(max(1, (cfg.rounds+6)/7)) * time.Duration(max(1, int((cfg.duration+2*time.Second)/(3*time.Second))))
 		bctx, cancel := context.WithTimeout(ctx, limit)
 		v, err := b.run(bctx, cfg)
 		timedOut := errors.Is(bctx.Err(), context.DeadlineExceeded)
