@@ -44,6 +44,7 @@ type conn struct {
 	ready [2]uint8
 	state uint8
 	stop  bool // the forwarder is stopping: flush and close
+	again bool // in the worker's list of connections to pump again
 	retry uint8
 	slot  int32
 	addr  int // index of the target address being tried
@@ -66,11 +67,19 @@ const (
 	pumpMore  pumpResult = iota // waiting for readiness
 	pumpDone                    // both directions ended cleanly
 	pumpReset                   // a socket failed: abort
+	pumpYield                   // still moving after pumpRounds: let the others run first
 )
+
+// pumpRounds bounds the rounds of one pump, so a connection that always has bytes ready
+// cannot hold its loop (each round moves up to a pipe's worth each way).
+const pumpRounds = 8
 
 // pump moves bytes in both directions until nothing more can move without waiting.
 func (w *worker) pump(c *conn) (pumpResult, string) {
-	for progress := true; progress; {
+	for progress, rounds := true, 0; progress; rounds++ {
+		if rounds == pumpRounds {
+			return pumpYield, ""
+		}
 		progress = false
 		for i := range 2 {
 			fl := &c.flows[i]

@@ -45,10 +45,12 @@ type worker struct {
 	resume    int64  // when to add them back
 	backoff   time.Duration
 
-	timers timerHeap
-	pipes  pipePool
-	bufs   []*copyBuf
-	now    int64 // nanoseconds on the forwarder's monotonic clock, read once per wake-up
+	timers     timerHeap
+	again      []*conn // connections that yielded with bytes still ready
+	againSpare []*conn
+	pipes      pipePool
+	bufs       []*copyBuf
+	now        int64 // nanoseconds on the forwarder's monotonic clock, read once per wake-up
 
 	mu       sync.Mutex
 	inbox    []func()
@@ -161,6 +163,7 @@ func (w *worker) run() {
 				w.wake()
 			}
 		}
+		w.pumpAgain()
 		w.free = append(w.free, w.freeLate...)
 		w.freeLate = w.freeLate[:0]
 		w.expire()
@@ -173,7 +176,7 @@ func (w *worker) wait() (int, error) {
 		return n, err
 	}
 	ms := w.waitMillis()
-	if ms == 0 {
+	if ms == 0 || len(w.again) > 0 {
 		return 0, nil
 	}
 	if w.rc == nil {
@@ -317,7 +320,26 @@ func (w *worker) run1(c *conn) {
 		w.finish(c, false, why)
 	case pumpReset:
 		w.finish(c, true, why)
+	case pumpYield:
+		if !c.again {
+			c.again = true
+			w.again = append(w.again, c)
+		}
 	}
+}
+
+// pumpAgain gives the connections that yielded their next turn.
+func (w *worker) pumpAgain() {
+	again := w.again
+	w.again = w.againSpare[:0]
+	for i, c := range again {
+		again[i] = nil
+		c.again = false
+		if c.state == stOpen {
+			w.run1(c)
+		}
+	}
+	w.againSpare = again[:0]
 }
 
 // stop makes the worker stop accepting, flush its connections (for at most StopTimeout) and
