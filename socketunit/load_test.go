@@ -299,6 +299,11 @@ func TestLoadServiceByName(t *testing.T) {
 	if strings.Join(svc.Exec.Environment, "|") != "A=1|B=2 3" {
 		t.Errorf("Environment = %q", svc.Exec.Environment)
 	}
+	// An instance by path: the directory is searched first, the template found from the name.
+	svc, _, err = LoadService(filepath.Join(dir, "web@0-127.0.0.1:80-127.0.0.1:5555.service"), noSearch)
+	if err != nil || len(svc.ExecStart) != 1 || strings.Join(svc.ExecStart[0].Argv, " ") != "/bin/echo 0-127.0.0.1:80-127.0.0.1:5555" {
+		t.Errorf("instance by path: %v %+v", err, svc)
+	}
 	if _, _, err := LoadService("nope.service", Options{SearchPath: []string{dir}}); err == nil {
 		t.Error("missing service: no error")
 	}
