@@ -63,6 +63,7 @@ func (w *worker) dial(c *conn) {
 			continue
 		}
 		c.fd[sideBackend] = fd
+		c.ready[sideBackend] = 0
 		if rerr := w.register(fd, unix.EPOLLIN|unix.EPOLLOUT|unix.EPOLLRDHUP|unix.EPOLLET, c.slot, sideBackend); rerr != nil {
 			c.lastErr = rerr
 			unix.Close(fd)
