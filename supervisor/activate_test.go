@@ -410,6 +410,9 @@ func TestActivateAsPID1ReapsOrphans(t *testing.T) {
 	if err != nil {
 		t.Skip("unshare not installed")
 	}
+	if out, err := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "true").CombinedOutput(); err != nil {
+		t.Skipf("cannot create a PID namespace here: %v %s", err, out)
+	}
 	bin := testbin.Path(t)
 	port := freeTCPUDPPort(t)
 	r := startActivate(t, unshare, nil, "--pid", "--fork", "--mount-proc", bin, "activate", "-a", "--inetd",

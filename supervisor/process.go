@@ -130,9 +130,26 @@ func (p *Process) Stop(ctx context.Context, timeout time.Duration) error {
 	}
 	select {
 	case <-p.done:
-		if mode != "process" && groupAlive(p.pid) && k.SendSIGKILL {
-			// The main process is gone; what is left of its group gets the final signal too.
-			syscall.Kill(-p.pid, final)
+		if mode == "process" {
+			return nil
+		}
+		// The main process is gone; the rest of its group had KillSignal too (mixed: not yet).
+		if mode == "mixed" && groupAlive(p.pid) {
+			syscall.Kill(-p.pid, sig)
+		}
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for groupAlive(p.pid) {
+			select {
+			case <-tick.C:
+				continue
+			case <-timer:
+			case <-ctx.Done():
+			}
+			if k.SendSIGKILL {
+				syscall.Kill(-p.pid, final)
+			}
+			break
 		}
 		return nil
 	case <-timer:

@@ -415,3 +415,25 @@ func TestNotifyReady(t *testing.T) {
 		t.Errorf("status %s", st)
 	}
 }
+
+// TestStopKillsGroupLeftovers: the main process dies of SIGTERM, a group member ignores it and
+// gets the final SIGKILL after the timeout (KillMode=control-group, no cgroup needed).
+func TestStopKillsGroupLeftovers(t *testing.T) {
+	r := startReaper(t)
+	p, err := StartProcess(context.Background(), r, ProcessSpec{
+		Unit: "x", Command: shCommand("(trap '' TERM; exec sleep 100) & wait"), Exec: defaultExec(),
+		Kill: socketunit.KillContext{KillSignal: int(syscall.SIGTERM), SendSIGKILL: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	if err := p.Stop(context.Background(), 400*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(start); el < 350*time.Millisecond {
+		t.Errorf("Stop returned after %v, before the leftover was killed", el)
+	}
+	waitFor(t, "group gone", func() bool { return !groupAlive(p.PID()) })
+}
