@@ -187,6 +187,7 @@ func (p *unitParser) parseUnit(fragment string, dirs []string, sections []string
 	if err != nil {
 		return false, err
 	}
+	p.checkPermissions(fragment)
 	if !p.parseFile(fragment, data, sections) {
 		return false, nil
 	}
@@ -201,11 +202,30 @@ func (p *unitParser) parseUnit(fragment string, dirs []string, sections []string
 			p.diags = append(p.diags, p.loadFailure(d))
 			return false, nil
 		}
+		p.checkPermissions(d)
 		if !p.parseFile(d, data, sections) {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// checkPermissions gives systemd's warnings (stat_warn_permissions) for a unit file that is
+// executable or world-writable.
+func (p *unitParser) checkPermissions(path string) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	warn := func(msg string) {
+		p.diags = append(p.diags, Diagnostic{Location: Location{File: path}, Severity: SeverityWarning, Message: msg})
+	}
+	if st.Mode().Perm()&0o111 != 0 {
+		warn(fmt.Sprintf("Configuration file %s is marked executable. Please remove executable permission bits. Proceeding anyway.", path))
+	}
+	if st.Mode().Perm()&0o002 != 0 {
+		warn(fmt.Sprintf("Configuration file %s is marked world-writable. Please remove world writability permission bits. Proceeding anyway.", path))
+	}
 }
 
 // readUnitFile reads a regular unit file; devices, FIFOs and directories are refused (reading

@@ -308,3 +308,19 @@ func TestLoadServiceByName(t *testing.T) {
 		t.Error("missing service: no error")
 	}
 }
+
+func TestPermissionWarnings(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"x.socket": "[Socket]\nListenStream=1\n", "x.service": trueService})
+	path := filepath.Join(dir, "x.socket")
+	if err := os.Chmod(path, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	got := messages(load(t, path, noSearch).Diagnostics)
+	want := []string{
+		path + ": Configuration file " + path + " is marked executable. Please remove executable permission bits. Proceeding anyway.",
+		path + ": Configuration file " + path + " is marked world-writable. Please remove world writability permission bits. Proceeding anyway.",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
