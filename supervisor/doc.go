@@ -20,4 +20,14 @@
 //	// unit failed.
 //
 //	units, err := supervisor.QueryStatus(ctx, path) // what `sockvisor status` prints
+//
+// The process side on its own:
+//
+//	r := supervisor.NewReaper(log) // owns every child's exit status
+//	go r.Run(ctx)
+//	p, err := supervisor.StartProcess(ctx, r, supervisor.ProcessSpec{
+//		Unit: "web.service", Command: svc.ExecStart[0], Exec: svc.Exec, Kill: svc.Kill,
+//		Files: files, // fd 3, 4, …; the child sees LISTEN_PID = its own PID
+//	})
+//	<-p.Done() // p.Status().Success(true); p.Stop(ctx, timeout) ends it per KillMode=
 package supervisor
