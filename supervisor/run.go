@@ -86,6 +86,10 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	m.ctx = rctx
+	var force context.Context
+	force, m.forceStop = context.WithCancel(context.Background())
+	defer m.forceStop()
+	m.force = force
 
 	var srv *controlServer
 	if cfg.Control != "" {
@@ -156,7 +160,8 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 				}
 			default:
 				if stopping {
-					m.log.Info("stop already under way", "signal", s.String())
+					m.log.Warn("second stop request: killing what is left now", "signal", s.String())
+					m.forceStop()
 					break
 				}
 				m.log.Info("stopping", "signal", s.String())
@@ -207,6 +212,11 @@ type manager struct {
 	control chan chan []UnitStatus
 
 	timer *time.Timer
+
+	// force is cancelled by a second SIGTERM/SIGINT: services still stopping get their final
+	// kill signal at once instead of after TimeoutStopSec=.
+	force     context.Context
+	forceStop context.CancelFunc
 }
 
 // post runs f on the manager goroutine; it is dropped when the manager has ended.

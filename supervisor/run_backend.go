@@ -25,7 +25,8 @@ type job interface {
 	Done() <-chan struct{}
 	// Result says how it ended; valid once Done is closed.
 	Result() jobResult
-	// Stop ends the job (KillSignal=, then SIGKILL after TimeoutStopSec=) and returns when it has.
+	// Stop ends the job (KillSignal=, then SIGKILL after TimeoutStopSec=, or at once when ctx is
+	// done) and returns when it has.
 	Stop(ctx context.Context)
 	// PID is the main process, 0 for the in-process proxy.
 	PID() int

@@ -313,3 +313,42 @@ func TestRunSIGHUPRestartsFailedUnit(t *testing.T) {
 		t.Fatalf("exit code %d, want 1: the unit failed during the run", code)
 	}
 }
+
+// TestRunSecondSIGTERMKills: a service that ignores SIGTERM holds up the stop for its
+// TimeoutStopSec=; a second SIGTERM sends the final SIGKILL at once.
+func TestRunSecondSIGTERMKills(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	writeFile(t, filepath.Join(dir, "stubborn.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port))
+	writeFile(t, filepath.Join(dir, "stubborn@.service"), "[Service]\nExecStart=/bin/sh -c 'trap \"\" TERM; echo held; exec sleep 120'\nStandardInput=socket\nStandardOutput=socket\nTimeoutStopSec=120\n")
+	r := startRun(t, dir)
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, _ := bufio.NewReader(c).ReadString('\n'); line != "held\n" {
+		t.Fatalf("service said %q", line)
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-r.done:
+		t.Fatal("stopped at once although the service ignores SIGTERM and TimeoutStopSec=120")
+	case <-time.After(1500 * time.Millisecond):
+	}
+	start := time.Now()
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-r.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("a second SIGTERM did not end the stop")
+	}
+	if el := time.Since(start); el > 10*time.Second {
+		t.Fatalf("second SIGTERM took %v", el)
+	}
+	t.Logf("stop after the second SIGTERM took %v", time.Since(start))
+	if !strings.Contains(r.log.String(), "second stop request") {
+		t.Fatalf("log:\n%s", r.log)
+	}
+}

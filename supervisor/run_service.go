@@ -19,6 +19,8 @@ type serviceJob struct {
 	done     chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
+	kill     chan struct{} // closed when a stop must not wait for TimeoutStopSec=
+	killOnce sync.Once
 	res      jobResult
 
 	mu   sync.Mutex
@@ -27,7 +29,7 @@ type serviceJob struct {
 
 // startService starts st's service in the background; a failure to start is the job's result.
 func startService(ctx context.Context, r *Reaper, log *slog.Logger, st serviceStart) job {
-	j := &serviceJob{done: make(chan struct{}), stop: make(chan struct{})}
+	j := &serviceJob{done: make(chan struct{}), stop: make(chan struct{}), kill: make(chan struct{})}
 	go func() {
 		defer close(j.done)
 		j.res = j.run(ctx, r, log, st)
@@ -86,7 +88,16 @@ func (j *serviceJob) run(ctx context.Context, r *Reaper, log *slog.Logger, st se
 		return res
 	case <-j.stop:
 		j.finish(ctx, r, svc, spec, p.PID())
-		_ = p.Stop(context.Background(), svc.TimeoutStopSec.Duration())
+		kctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-j.kill:
+				cancel()
+			case <-kctx.Done():
+			}
+		}()
+		_ = p.Stop(kctx, svc.TimeoutStopSec.Duration())
 		<-p.Done()
 		return resultOf(p.Status())
 	}
@@ -119,13 +130,17 @@ func (j *serviceJob) Done() <-chan struct{} { return j.done }
 // Result is how the service ended; valid once Done is closed.
 func (j *serviceJob) Result() jobResult { return j.res }
 
-// Stop asks the service to stop and waits until it has (or ctx is done).
+// Stop asks the service to stop and waits until it has; once ctx is done the final kill signal
+// goes out without waiting for TimeoutStopSec=.
 func (j *serviceJob) Stop(ctx context.Context) {
 	j.stopOnce.Do(func() { close(j.stop) })
 	select {
 	case <-j.done:
+		return
 	case <-ctx.Done():
 	}
+	j.killOnce.Do(func() { close(j.kill) })
+	<-j.done
 }
 
 // PID is the main process, 0 before it started.

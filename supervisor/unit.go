@@ -390,7 +390,7 @@ func (m *manager) stopUnit(u *unit, result string) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				j.Stop(context.Background())
+				j.Stop(m.force)
 			}()
 		}
 		wg.Wait()
