@@ -36,7 +36,9 @@ import (
 //	                    environment gets the PID in place, nothing else is added, and a failed
 //	                    exec prints "Failed to execp …" and exits 1
 //
-// SYSTEMD_EXEC_PID is set to the service's PID as systemd does.
+// SYSTEMD_EXEC_PID is set to the service's PID as systemd does, and with sockets LISTEN_PIDFDID
+// (systemd v259) when the kernel has pidfs: the inode number of a pidfd for the service, which
+// unlike a PID is never reused.
 const ShimCommand = "__exec"
 
 // shimOptions is the parsed command line of the exec shim.
@@ -254,7 +256,11 @@ func RunShim(args []string, stderr io.Writer) int {
 		env = append(env, kv)
 	}
 	if o.listenFDs > 0 {
-		env = append(env, "LISTEN_PID="+pid, "LISTEN_FDS="+strconv.Itoa(o.listenFDs))
+		env = append(env, "LISTEN_PID="+pid)
+		if id, ok := pidfdID(); ok {
+			env = append(env, "LISTEN_PIDFDID="+strconv.FormatUint(id, 10))
+		}
+		env = append(env, "LISTEN_FDS="+strconv.Itoa(o.listenFDs))
 		if o.hasFDNames {
 			env = append(env, "LISTEN_FDNAMES="+o.fdNames)
 		}
@@ -308,4 +314,25 @@ func activateChild(o *shimOptions, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "Failed to execp %s (%s): %s\n", o.path, joined, errnoText(err))
 	return 1
+}
+
+// pidfsMagic is PID_FS_MAGIC, the file-system type of pidfds on kernels with pidfs (6.9+).
+const pidfsMagic = 0x50494446
+
+// pidfdID returns the pidfs inode number of the calling process, if the kernel has pidfs.
+func pidfdID() (uint64, bool) {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	var fs unix.Statfs_t
+	if unix.Fstatfs(fd, &fs) != nil || fs.Type != pidfsMagic {
+		return 0, false
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return 0, false
+	}
+	return st.Ino, true
 }

@@ -102,6 +102,12 @@ func TestListenPIDIsOwnPID(t *testing.T) {
 	if vars["SYSTEMD_EXEC_PID"] != vars["pid"] {
 		t.Errorf("SYSTEMD_EXEC_PID=%q, want %q", vars["SYSTEMD_EXEC_PID"], vars["pid"])
 	}
+	if id, ok := pidfdID(); ok && id != 0 {
+		// pidfs: the service's pidfd inode is announced; it differs from ours.
+		if v := vars["LISTEN_PIDFDID"]; v == "" || v == strconv.FormatUint(id, 10) {
+			t.Errorf("LISTEN_PIDFDID=%q (ours %d)", v, id)
+		}
+	}
 	if vars["LISTEN_FDS"] != "2" || vars["LISTEN_FDNAMES"] != "web:admin" {
 		t.Errorf("LISTEN_FDS=%q LISTEN_FDNAMES=%q", vars["LISTEN_FDS"], vars["LISTEN_FDNAMES"])
 	}
