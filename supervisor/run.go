@@ -120,6 +120,7 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 	}
 
 	stopping := false
+	ctxDone := ctx.Done() // set to nil once handled: a done context must not spin the loop
 	trim := true // return the memory of loading to the OS once the units are up
 	first := true
 	for {
@@ -142,7 +143,8 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 			continue
 		}
 		select {
-		case <-ctx.Done():
+		case <-ctxDone:
+			ctxDone = nil
 			if !stopping {
 				stopping = true
 				m.stopAll()
