@@ -121,7 +121,7 @@ func runWith(ctx context.Context, cfg Config, b backend) error {
 
 	stopping := false
 	ctxDone := ctx.Done() // set to nil once handled: a done context must not spin the loop
-	trim := true // return the memory of loading to the OS once the units are up
+	trim := true          // return the memory of loading to the OS once the units are up
 	first := true
 	for {
 		m.armTimer()
