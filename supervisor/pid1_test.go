@@ -115,9 +115,7 @@ func TestRunAsPID1ReapsOrphansAndStopsCleanly(t *testing.T) {
 		t.Errorf("the report does not name the stray socket %s", strayAddr)
 	}
 	time.Sleep(time.Second) // the orphans exit after 0.3 s
-	if n := zombieChildren(inner); n != 0 {
-		t.Fatalf("%d zombies left under PID 1", n)
-	}
+	waitFor(t, "PID 1 to reap every orphan", func() bool { return zombieChildren(inner) == 0 })
 	syscall.Kill(inner, syscall.SIGTERM)
 	select {
 	case <-r.done:

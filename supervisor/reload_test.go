@@ -132,7 +132,7 @@ func TestRunReloadUnderLoad(t *testing.T) {
 	if failed.Load() != 0 {
 		t.Fatalf("%d of %d connections failed during reloads; first: %v", failed.Load(), failed.Load()+ok.Load(), firstErr.Load())
 	}
-	if ok.Load() < 100 {
+	if ok.Load() < 30 {
 		t.Fatalf("only %d connections went through; the load was too light to show anything", ok.Load())
 	}
 	if n := countReloads(r.log.String()); n < 4 {
