@@ -162,8 +162,8 @@ func (f *Forwarder) Serve(ctx context.Context, listeners []*os.File) error {
 	var nt *notifier
 	if f.cfg.Notify {
 		nt = newNotifier(f.log)
+		nt.Ready() // before the first watchdog ping
 		bg.Go(func() { nt.Run(ctx) })
-		nt.Ready()
 	}
 
 	err := f.wait(ctx, errs)
