@@ -87,12 +87,6 @@ func activateAccept(ctx context.Context, o ActivateOptions, fds []int) int {
 		unix.Write(stop, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 	}()
 
-	env := activateEnv(&o, 1, 0)
-	for i, kv := range env {
-		if kv == "LISTEN_PID=0" {
-			env[i] = "LISTEN_PID=" // the shim puts the child's PID here
-		}
-	}
 	searchPath := envLookupDefault(o.Environ, "PATH", "/bin:/usr/bin")
 	evs := make([]unix.EpollEvent, 1)
 	for {
@@ -121,6 +115,13 @@ func activateAccept(ctx context.Context, o ActivateOptions, fds []int) int {
 			return 1
 		}
 		fmt.Fprintf(w, "Connection from %s to %s\n", connName(conn, true), connName(conn, false))
+		// Built per connection, as systemd's child does (with its fd-name warning each time).
+		env := activateEnv(&o, 1, 0)
+		for i, kv := range env {
+			if kv == "LISTEN_PID=0" {
+				env[i] = "LISTEN_PID=" // the shim puts the child's PID here
+			}
+		}
 		mu.Lock() // the exit callback waits until the child is recorded
 		pid, err := spawnActivateChild(r, shim, &o, env, searchPath, conn, func(pid int, st ExitStatus) {
 			code := st.Code
