@@ -54,7 +54,7 @@ type front struct {
 
 // fronts returns the contenders of the proxy benchmark, in table order.
 func fronts(cfg config) []front {
-	return []front{
+	fs := []front{
 		{name: "direct"},
 		{name: "proxyd", missing: missingAll(proxydPath, activatePath), start: startProxyd},
 		{name: "haproxy", missing: missingAll(haproxyPath), capacity: haproxyMaxconn(cfg.nofile), start: func(ps *procs, dir, listen, target string) (*proc, error) {
@@ -65,18 +65,29 @@ func fronts(cfg config) []front {
 				cfg.bin, "proxy", "-c", strconv.Itoa(maxConns), target)...)
 		}},
 	}
+	if cfg.ab != "" {
+		fs = append(fs, front{name: "sockvisor-b", missing: missingAll(cfg.ab, activatePath), start: func(ps *procs, dir, listen, target string) (*proc, error) {
+			return ps.start("sockvisor-b proxy", cfg.abEnv, asService(activatePath, "-l", listen,
+				cfg.ab, "proxy", "-c", strconv.Itoa(maxConns), target)...)
+		}})
+	}
+	return fs
 }
 
 // frontDescription says how each proxy was started, for the report.
 func frontDescription(cfg config) string {
+	ab := ""
+	if cfg.ab != "" {
+		ab = fmt.Sprintf("\n  sockvisor-b = the same with %s %s", strings.Join(cfg.abEnv, " "), cfg.ab)
+	}
 	return fmt.Sprintf(`fronts:
   proxyd    = %s -l 127.0.0.1:PORT %s -c %d 127.0.0.1:BACKEND
   sockvisor = %s -l 127.0.0.1:PORT %s proxy -c %d 127.0.0.1:BACKEND
   haproxy   = haproxy -db -f haproxy.cfg (mode tcp, nbthread 2, option splice-auto, maxconn %d)
-  direct    = the client connects to the backend itself
+  direct    = the client connects to the backend itself%s
   (-c %d so that 64 streams and the idle connections fit; proxyd's default is 256;
   proxyd and sockvisor run with SIGPIPE ignored, as systemd runs services)`,
-		activatePath, proxydPath, maxConns, activatePath, cfg.bin, maxConns, haproxyMaxconn(cfg.nofile), maxConns)
+		activatePath, proxydPath, maxConns, activatePath, cfg.bin, maxConns, haproxyMaxconn(cfg.nofile), ab, maxConns)
 }
 
 // startProxyd starts systemd-socket-proxyd under systemd-socket-activate, as users run it.

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -41,6 +42,9 @@ type config struct {
 	conns    int           // idle connections for the memory measurement
 	units    int           // units for verify, listen and run
 	nofile   int           // RLIMIT_NOFILE of this process and its children
+	ab       string        // a second sockvisor binary for the proxy benchmark ("" = none)
+	abEnv    []string      // environment for the second contender (VAR=VAL)
+	phases   string        // proxy: comma-separated phases to run
 }
 
 // benchmarks lists every benchmark in the order they run.
@@ -68,6 +72,15 @@ func mainExit() int {
 	flag.DurationVar(&cfg.duration, "duration", 3*time.Second, "length of one wrk or iperf3 run")
 	flag.IntVar(&cfg.conns, "conns", 10000, "idle connections for the memory measurement")
 	flag.IntVar(&cfg.units, "units", 1000, "units for the verify and listen benchmarks")
+	flag.StringVar(&cfg.phases, "phases", "throughput,requests,idle", "proxy: the phases to run")
+	flag.StringVar(&cfg.ab, "ab", "", "proxy: also measure this sockvisor binary, as contender \"sockvisor-b\"")
+	flag.Func("ab-env", "proxy: VAR=VAL for contender sockvisor-b (repeatable; -ab defaults to -bin)", func(s string) error {
+		if !strings.Contains(s, "=") {
+			return fmt.Errorf("want VAR=VAL")
+		}
+		cfg.abEnv = append(cfg.abEnv, s)
+		return nil
+	})
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: bench [-bin PATH] [-rounds N] [-duration D] [-conns N] [-units N] [NAME...]\n\nbenchmarks:\n")
 		for _, b := range benchmarks() {
@@ -83,6 +96,12 @@ func mainExit() int {
 	}
 	if abs, err := filepath.Abs(cfg.bin); err == nil {
 		cfg.bin = abs
+	}
+	if cfg.ab == "" && len(cfg.abEnv) > 0 {
+		cfg.ab = cfg.bin
+	}
+	if abs, err := filepath.Abs(cfg.ab); err == nil && cfg.ab != "" {
+		cfg.ab = abs
 	}
 	known := map[string]bool{}
 	for _, b := range benchmarks() {

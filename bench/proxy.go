@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -63,11 +64,21 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 		cpuClose: metric{name: "proxy CPU µs/req (new conn)", format: "%.1f"},
 		cpuKeep:  metric{name: "proxy CPU µs/req (keep-alive)", format: "%.1f"},
 	}
-	phases := []func(context.Context, config, string, []front, *proxyMetrics) error{
-		throughputPhase, requestPhase, idlePhase,
+	phases := []struct {
+		name string
+		run  func(context.Context, config, string, []front, *proxyMetrics) error
+	}{{"throughput", throughputPhase}, {"requests", requestPhase}, {"idle", idlePhase}}
+	want := map[string]bool{}
+	for _, p := range strings.Split(cfg.phases, ",") {
+		want[strings.TrimSpace(p)] = true
 	}
 	var firstErr error
-	for _, phase := range phases {
+	for _, ph := range phases {
+		if !want[ph.name] {
+			fmt.Printf("phase %s not selected (-phases)\n", ph.name)
+			continue
+		}
+		phase := ph.run
 		if err := phase(ctx, cfg, dir, all, pm); err != nil {
 			fmt.Printf("phase failed: %v\n", err)
 			if firstErr == nil {
@@ -83,6 +94,9 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 
 	var vs verdicts
 	for _, m := range pm.all() {
+		if cfg.ab != "" {
+			continue // an A/B run: no verdicts
+		}
 		switch m {
 		case &pm.fdsPerCn, &pm.rss2, &pm.slab2, &pm.closeP99, &pm.keepRPS, &pm.cpuGB, &pm.cpuClose, &pm.cpuKeep:
 			continue // informative rows, no requirement
@@ -90,10 +104,12 @@ func benchProxy(ctx context.Context, cfg config) (verdicts, error) {
 		bound := 1.0
 		vs = append(vs, ratioVerdict(m, "sockvisor", base, bound, false))
 	}
-	for _, m := range []*metric{&pm.single, &pm.multi, &pm.closeRPS} {
-		vs = append(vs, ratioVerdict(m, "sockvisor", base, 1.15, true))
+	if cfg.ab == "" {
+		for _, m := range []*metric{&pm.single, &pm.multi, &pm.closeRPS} {
+			vs = append(vs, ratioVerdict(m, "sockvisor", base, 1.15, true))
+		}
+		vs = append(vs, ratioVerdict(&pm.rss, "sockvisor", base, 0.5, true))
 	}
-	vs = append(vs, ratioVerdict(&pm.rss, "sockvisor", base, 0.5, true))
 	for i := range vs {
 		vs[i].what = "proxy: " + vs[i].what
 	}
