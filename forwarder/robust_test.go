@@ -260,3 +260,54 @@ func TestAcceptWithFullFDTable(t *testing.T) {
 	}
 	t.Logf("CPU while full: %d ticks in 2 s; fds now %s", used, strconv.Itoa(countFDs(t, pid)))
 }
+
+// TestClientLeavesMidTransfer: clients that close while the backend is still sending make the
+// proxy write into dead sockets (EPIPE, SIGPIPE for a C program); it must stay up and serve.
+func TestClientLeavesMidTransfer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	blob := make([]byte, 8<<20)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 4)
+				if _, err := io.ReadFull(c, buf); err != nil {
+					return
+				}
+				if string(buf) == "ping" {
+					c.Write(buf)
+					return
+				}
+				c.Write(blob)
+			}()
+		}
+	}()
+	a := passSockets(t, impls(t)[0].argv(ln.Addr().String()))
+	waitDial(t, a.addr)
+	for range 20 {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("blob"))
+		c.Read(make([]byte, 1000))
+		c.Close() // with the blob still coming
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, ended := a.exited(0); ended {
+		t.Fatalf("proxy died: %s", exitStatus(a.err))
+	}
+	if err := echoThrough(t, a.addr, []byte("ping")); err != nil {
+		t.Fatalf("no service after clients left mid-transfer: %v", err)
+	}
+}
