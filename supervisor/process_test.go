@@ -443,3 +443,33 @@ func TestStopKillsGroupLeftovers(t *testing.T) {
 	}
 	waitFor(t, "group gone", func() bool { return !groupAlive(p.PID()) })
 }
+
+// TestEnvironmentAndExpansion: Environment=, EnvironmentFile= and PassEnvironment= reach the
+// service and expand in its command line with systemd's word rules.
+func TestEnvironmentAndExpansion(t *testing.T) {
+	r := startReaper(t)
+	dir := t.TempDir()
+	envFile := filepath.Join(dir, "env")
+	os.WriteFile(envFile, []byte("# settings\nARGS=\"-n 'two words'\"\nONE=from-file\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	t.Setenv("SOCKVISOR_TEST_PASSED", "passed")
+	spec := ProcessSpec{Unit: "x", Exec: defaultExec(), Command: socketunit.ExecCommand{
+		Path: "/bin/sh", Argv: []string{"sh", "-c", `for a in "$@"; do echo "[$a]"; done; echo "$PASSED_ENV"`, "sh", "$ARGS", "${ONE}", "x${TWO}y", "$UNSET"},
+	}}
+	spec.Exec.Environment = []string{"ONE=from-env", "TWO=2", "PASSED_ENV=$SOCKVISOR_TEST_PASSED"}
+	spec.Exec.EnvironmentFiles = []socketunit.EnvironmentFile{{Path: envFile}, {Path: filepath.Join(dir, "missing"), Optional: true}}
+	spec.Exec.PassEnvironment = []string{"SOCKVISOR_TEST_PASSED"}
+	spec.Exec.StandardOutput = socketunit.StdioSpec{Kind: "file", Path: out}
+	p, err := StartProcess(context.Background(), r, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, p)
+	b, _ := os.ReadFile(out)
+	// $ARGS splits into two words with quotes removed; ${ONE} comes from the file (files win
+	// over Environment=); $UNSET disappears; Environment= values are not expanded themselves.
+	want := "[-n]\n[two words]\n[from-file]\n[x2y]\n$SOCKVISOR_TEST_PASSED\n"
+	if string(b) != want {
+		t.Errorf("output\n%s\nwant\n%s", b, want)
+	}
+}
