@@ -94,9 +94,14 @@ func (m *manager) enterRunningConn(u *unit, conn *os.File, fd int, log *slog.Log
 		return
 	}
 	name := instanceServiceName(u.name, instance)
+	svc, err := m.b.instance(u.loaded, name)
+	if err != nil {
+		log.Warn("Failed to load connection service unit, using its template as loaded", "service", name, "err", err)
+		svc = u.loaded.Service
+	}
 	u.nAccepted++
 	st := serviceStart{
-		service: u.loaded.Service,
+		service: svc,
 		name:    name,
 		files:   []*os.File{conn},
 		names:   []string{s.FDName()},

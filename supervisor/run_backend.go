@@ -81,6 +81,9 @@ type serviceStart struct {
 type backend interface {
 	// load reads a socket unit and the service it triggers (socketunit.LoadSocket).
 	load(path string, opts socketunit.Options) (*socketunit.Loaded, error)
+	// instance loads the per-connection service NAME@INSTANCE.service of an Accept=yes unit, so
+	// that %i and friends expand to the instance.
+	instance(l *socketunit.Loaded, name string) (*socketunit.Service, error)
 	// open opens (or adopts from the inherited fds) the listening fds of a socket unit.
 	open(ctx context.Context, l *socketunit.Loaded) (portSet, error)
 	// start starts an activated service.

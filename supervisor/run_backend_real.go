@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,8 @@ type realBackend struct {
 	reaper *Reaper
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	searchPath []string // for per-connection instances
 }
 
 // newRealBackend adopts the fds sockvisor inherited (LISTEN_FDS, also LISTEN_PID=1 from a
@@ -49,7 +52,10 @@ func newRealBackend(ctx context.Context, cfg Config) (*realBackend, error) {
 		}
 	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b := &realBackend{log: cfg.Log, inh: inh, reaper: r, cancel: cancel}
+	b := &realBackend{log: cfg.Log, inh: inh, reaper: r, cancel: cancel, searchPath: cfg.SearchPath}
+	if b.searchPath == nil {
+		b.searchPath = socketunit.DefaultSearchPath()
+	}
 	b.wg.Add(1)
 	go func() {
 		defer b.wg.Done()
@@ -78,6 +84,16 @@ func (b *realBackend) close() {
 
 func (b *realBackend) load(path string, opts socketunit.Options) (*socketunit.Loaded, error) {
 	return socketunit.LoadSocket(path, opts)
+}
+
+func (b *realBackend) instance(l *socketunit.Loaded, name string) (*socketunit.Service, error) {
+	path := b.searchPath
+	if l.Service != nil && l.Service.Path != "" {
+		// Where the template was found comes first, as when the socket unit was loaded.
+		path = append([]string{filepath.Dir(l.Service.Path)}, path...)
+	}
+	svc, _, err := socketunit.LoadService(name, socketunit.Options{SearchPath: path})
+	return svc, err
 }
 
 func (b *realBackend) open(ctx context.Context, l *socketunit.Loaded) (portSet, error) {

@@ -352,3 +352,24 @@ func TestRunSecondSIGTERMKills(t *testing.T) {
 		t.Fatalf("log:\n%s", r.log)
 	}
 }
+
+// TestRunInstanceSpecifiers: each connection's service is loaded as its own instance of the
+// template, so %i and %n expand to the instance systemd would name.
+func TestRunInstanceSpecifiers(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	writeFile(t, filepath.Join(dir, "sp.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port))
+	writeFile(t, filepath.Join(dir, "sp@.service"), "[Service]\nExecStart=/bin/echo %i %n\nStandardOutput=socket\n")
+	startRun(t, dir)
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	inst := fmt.Sprintf("0-127.0.0.1:%d-127.0.0.1:%d", port, c.LocalAddr().(*net.TCPAddr).Port)
+	if want := inst + " sp@" + inst + ".service\n"; line != want {
+		t.Fatalf("service printed %q, want %q", line, want)
+	}
+}

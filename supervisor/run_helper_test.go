@@ -252,7 +252,10 @@ func (b *testBackend) runCommands(ctx context.Context, _ *socketunit.Socket, cmd
 	return nil
 }
 
-func (b *testBackend) unitsUp()                                 {}
+func (b *testBackend) unitsUp() {}
+func (b *testBackend) instance(l *socketunit.Loaded, _ string) (*socketunit.Service, error) {
+	return l.Service, nil
+}
 func (b *testBackend) connOptions(*socketunit.Socket, *os.File) {}
 func (b *testBackend) check(*socketunit.Loaded) error           { return nil }
 func (b *testBackend) proxy(pc proxyCommand) (proxyServe, error) {
