@@ -84,7 +84,8 @@ func TestInteropConnectionsMax(t *testing.T) {
 	b := startBackend(t, "tcp", "127.0.0.1:0", false)
 	want := map[string]int{"sockvisor": 2, "proxyd": 3}
 	for _, im := range impls(t) {
-		a := activate(t, im.argv("-c", "2", b.target))
+		// Sockets passed directly: activation's first connection would hold a slot a moment.
+		a := passSockets(t, im.argv("-c", "2", b.target))
 		served := 0
 		for range 5 {
 			c, err := net.Dial("tcp", a.addr)
