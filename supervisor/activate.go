@@ -38,7 +38,7 @@ type ActivateOptions struct {
 
 	Environ  []string  // the caller's environment (os.Environ())
 	Stderr   io.Writer // where the messages go
-	ShimPath string    // the sockvisor binary for per-connection children; "" = os.Executable()
+	ShimPath string    // the sockvisor binary for per-connection children; "" = the running binary
 }
 
 // Activate listens on the sockets and runs the command like systemd-socket-activate: without

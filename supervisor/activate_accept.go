@@ -26,7 +26,7 @@ func activateAccept(ctx context.Context, o ActivateOptions, fds []int) int {
 	shim := o.ShimPath
 	if shim == "" {
 		var err error
-		if shim, err = os.Executable(); err != nil {
+		if shim, err = selfExecutable(); err != nil {
 			fmt.Fprintf(w, "Failed to find the sockvisor binary: %v\n", err)
 			return 1
 		}

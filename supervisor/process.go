@@ -34,7 +34,7 @@ type ProcessSpec struct {
 	BaseEnv  []string   // the manager environment the service starts from; nil: PATH=DefaultPath
 	Notify   bool       // Type=notify: create a NOTIFY_SOCKET and make Ready wait for READY=1
 
-	ShimPath string       // the sockvisor binary run as the exec shim; "" = os.Executable()
+	ShimPath string       // the sockvisor binary run as the exec shim; "" = the running binary
 	Log      *slog.Logger // nil: discard
 }
 
@@ -291,7 +291,7 @@ func startProcess(ctx context.Context, r *Reaper, spec ProcessSpec, db userDB) (
 	}
 	shim := spec.ShimPath
 	if shim == "" {
-		if shim, err = os.Executable(); err != nil {
+		if shim, err = selfExecutable(); err != nil {
 			reportW.Close()
 			return nil, fmt.Errorf("%s: find the sockvisor binary: %w", spec.Unit, err)
 		}

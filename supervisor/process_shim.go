@@ -336,3 +336,13 @@ func pidfdID() (uint64, bool) {
 	}
 	return st.Ino, true
 }
+
+// selfExecutable returns a path that executes the running binary: /proc/self/exe, which keeps
+// working after the file was replaced or deleted (an upgrade under a running supervisor), or
+// os.Executable() where /proc is not mounted.
+func selfExecutable() (string, error) {
+	if unix.Access("/proc/self/exe", unix.X_OK) == nil {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
+}
