@@ -6,7 +6,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -310,4 +312,28 @@ func TestClientLeavesMidTransfer(t *testing.T) {
 	if err := echoThrough(t, a.addr, []byte("ping")); err != nil {
 		t.Fatalf("no service after clients left mid-transfer: %v", err)
 	}
+}
+
+// TestRaisesNofileLimit: started with a soft RLIMIT_NOFILE of 64 under a hard limit of 4096,
+// the proxy raises the soft limit (as newer systemd-socket-proxyd does; the Go runtime does it
+// at start-up).
+func TestRaisesNofileLimit(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t, "tcp", "127.0.0.1:0", false)
+	argv := append([]string{"prlimit", "--nofile=64:4096", "--"}, impls(t)[0].argv(b.target)...)
+	a := passSockets(t, argv)
+	waitDial(t, a.addr)
+	limits, err := os.ReadFile("/proc/" + strconv.Itoa(a.cmd.Process.Pid) + "/limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(limits), "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "Max open files") && len(f) >= 5 {
+			if soft, _ := strconv.Atoi(f[3]); soft <= 64 {
+				t.Errorf("soft limit still %d: %s", soft, line)
+			}
+			return
+		}
+	}
+	t.Fatalf("no open-files line in:\n%s", limits)
 }
