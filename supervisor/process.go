@@ -48,7 +48,7 @@ type Process struct {
 	status ExitStatus
 	ready  chan struct{}
 	notify *notifySocket
-	wg     sync.WaitGroup // the notify reader
+	wg     sync.WaitGroup // the notify reader and its closer; Wait waits for them
 }
 
 // PID returns the process ID (also its process group and session ID: every service gets setsid).
@@ -331,12 +331,13 @@ func startProcess(ctx context.Context, r *Reaper, spec ProcessSpec, db userDB) (
 		p.notify.mainPID = pid
 		p.notify.mu.Unlock()
 		p.ready = p.notify.ready
-		p.wg.Add(1)
+		p.wg.Add(2)
 		go func() {
 			defer p.wg.Done()
 			p.notify.serve()
 		}()
 		go func() {
+			defer p.wg.Done()
 			<-p.done
 			p.notify.close()
 		}()
