@@ -54,23 +54,32 @@ func cpuQuotaValue(p *unitParser, a assignment) error {
 
 // memoryLimitValue is config_parse_memory_limit: empty, "infinity", a percentage or a size.
 func memoryLimitValue(p *unitParser, a assignment) error {
+	p.memoryLimit(a)
+	return nil
+}
+
+// memoryLimit checks a memory limit with systemd's messages and reports whether it is valid.
+func (p *unitParser) memoryLimit(a assignment) bool {
 	if a.Value == "" || a.Value == "infinity" {
-		return nil
+		return true
 	}
 	if n, ok := strings.CutSuffix(a.Value, "%"); ok {
 		if f, err := strconv.ParseFloat(n, 64); err != nil || f < 0 || f > 100 {
 			p.warn(a, "Invalid memory limit '%s', ignoring: %s", a.Value, strerror(syscall.EINVAL))
+			return false
 		}
-		return nil
+		return true
 	}
 	v, err := ParseSize(a.Value)
 	switch {
 	case err != nil:
 		p.warn(a, "Invalid memory limit '%s', ignoring: %s", a.Value, strerror(err))
+		return false
 	case v == 0:
 		p.warn(a, "Memory limit '%s' out of range, ignoring.", a.Value)
+		return false
 	}
-	return nil
+	return true
 }
 
 // wordOrBool checks a value that is a boolean or one of words.
@@ -98,7 +107,10 @@ func sliceValue(p *unitParser, a assignment) error {
 		p.warn(a, "Failed to resolve unit specifiers in '%s', ignoring: %s", a.Value, strerror(err))
 		return nil
 	}
-	if !validUnitName(v) || !strings.HasSuffix(v, ".slice") || strings.Contains(v, "@") {
+	switch {
+	case !validUnitName(v):
+		p.warn(a, "Failed to load slice unit %s, ignoring: Unit name %s is not valid.", v, v)
+	case !strings.HasSuffix(v, ".slice") || strings.Contains(v, "@"):
 		p.warn(a, "Failed to assign slice %s to unit %s, ignoring: %s", v, p.name, strerror(syscall.EINVAL))
 	}
 	return nil

@@ -52,9 +52,9 @@ func killKeys() []*Key {
 			Doc: "which processes are signalled on stop", apply: enumValue([]string{"control-group", "mixed", "process", "none"},
 				"Failed to parse kill mode specification", onKill(func(k *KillContext) *string { return &k.KillMode }))},
 		{Name: "KillSignal", Sections: both, Value: "signal", Default: "SIGTERM", Resets: true, Applied: true,
-			Doc: "first stop signal", apply: signalValue(unix.SIGTERM, onKill(func(k *KillContext) *int { return &k.KillSignal }))},
+			Doc: "first stop signal", apply: signalValue(onKill(func(k *KillContext) *int { return &k.KillSignal }))},
 		{Name: "FinalKillSignal", Sections: both, Value: "signal", Default: "SIGKILL", Resets: true, Applied: true,
-			Doc: "signal after the stop timeout", apply: signalValue(unix.SIGKILL, onKill(func(k *KillContext) *int { return &k.FinalKillSignal }))},
+			Doc: "signal after the stop timeout", apply: signalValue(onKill(func(k *KillContext) *int { return &k.FinalKillSignal }))},
 		{Name: "SendSIGKILL", Sections: both, Value: "boolean", Default: "yes", Applied: true,
 			Doc: "send FinalKillSignal= after the timeout", apply: boolValue(onKill(func(k *KillContext) *bool { return &k.SendSIGKILL }))},
 		{Name: "SendSIGHUP", Sections: both, Value: "boolean", Default: "no", Applied: true,
@@ -277,6 +277,50 @@ func (p *unitParser) rlimit(a assignment) ([2]uint64, bool) {
 	return lim, ok
 }
 
+// rlimitKinds says how each Limit*= key's values are written: plain numbers, sizes, time spans
+// or nice levels.
+var rlimitKinds = map[string]byte{
+	"LimitNOFILE": 'n', "LimitNPROC": 'n', "LimitLOCKS": 'n', "LimitSIGPENDING": 'n', "LimitRTPRIO": 'n',
+	"LimitCORE": 's', "LimitFSIZE": 's', "LimitDATA": 's', "LimitSTACK": 's', "LimitRSS": 's', "LimitAS": 's',
+	"LimitMEMLOCK": 's', "LimitMSGQUEUE": 's',
+	"LimitCPU": 't', "LimitRTTIME": 't',
+	"LimitNICE": 'p',
+}
+
+// rlimitParse parses a resource limit of the key's kind ("SOFT[:HARD]", each "infinity" or a
+// value), as systemd's rlimit_parse; ok is false for a value it refuses.
+func rlimitParse(kind byte, s string) (soft, hard uint64, ok bool) {
+	one := func(v string) (uint64, bool) {
+		if v == "infinity" {
+			return math.MaxUint64, true
+		}
+		switch kind {
+		case 's':
+			n, err := ParseSize(v)
+			return n, err == nil
+		case 't':
+			t, err := ParseTimespan(v)
+			return uint64(t), err == nil && t != Infinity
+		case 'p':
+			if strings.HasPrefix(v, "+") || strings.HasPrefix(v, "-") {
+				n, err := ParseInt(v)
+				return uint64(20 - n), err == nil && n >= -20 && n <= 19
+			}
+			n, err := ParseUnsigned(v)
+			return uint64(n), err == nil && n <= 40
+		}
+		lim, ok := parseRlimit(v)
+		return lim[0], ok
+	}
+	softS, hardS, pair := strings.Cut(s, ":")
+	soft, ok = one(softS)
+	hard = soft
+	if ok && pair {
+		hard, ok = one(hardS)
+	}
+	return soft, hard, ok
+}
+
 // parseRlimit parses a plain resource limit: "N", "SOFT:HARD" or "infinity" for either (the
 // soft limit may come out higher than the hard one).
 func parseRlimit(s string) ([2]uint64, bool) {
@@ -299,14 +343,10 @@ func parseRlimit(s string) ([2]uint64, bool) {
 	return [2]uint64{soft, hard}, true
 }
 
-// signalValue is config_parse_signal: a name (with or without "SIG"), "RTMIN+n" or a number;
-// empty restores the default.
-func signalValue(def unix.Signal, f field[int]) func(*unitParser, assignment) error {
+// signalValue is config_parse_signal: a name (with or without "SIG"), "RTMIN+n" or a number
+// (an empty value is an error too).
+func signalValue(f field[int]) func(*unitParser, assignment) error {
 	return func(p *unitParser, a assignment) error {
-		if a.Value == "" {
-			*f(p) = int(def)
-			return nil
-		}
 		sig := parseSignal(a.Value)
 		if sig <= 0 {
 			p.warn(a, "Failed to parse signal name, ignoring: %s", a.Value)
@@ -318,7 +358,7 @@ func signalValue(def unix.Signal, f field[int]) func(*unitParser, assignment) er
 }
 
 func parseSignal(s string) int {
-	if n, err := strconv.Atoi(s); err == nil {
+	if n, err := ParseInt(s); err == nil {
 		if n > 0 && n <= 64 {
 			return n
 		}

@@ -1,6 +1,9 @@
 package socketunit
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // deprecatedKeys are resource-control keys systemd 252 still honours but warns about, with the
 // key it recommends instead.
@@ -12,10 +15,6 @@ var deprecatedKeys = map[string]string{
 	"BlockIOReadBandwidth":  "IO*= settings",
 	"BlockIOWriteBandwidth": "IO*= settings",
 }
-
-// plainRlimits are the Limit*= keys whose values are plain numbers (the others take sizes or
-// times).
-var plainRlimits = map[string]bool{"LimitNOFILE": true, "LimitNPROC": true, "LimitLOCKS": true, "LimitSIGPENDING": true, "LimitRTPRIO": true}
 
 // removedKeys are keys systemd 252 accepts only to say that they do nothing any more (its
 // --dump-configuration-items does not list them).
@@ -39,7 +38,13 @@ func notAppliedKey(kn keyName, sections Section) *Key {
 	case deprecatedKeys[kn.name] != "":
 		instead := deprecatedKeys[kn.name]
 		k.apply = func(p *unitParser, a assignment) error {
+			if kn.name == "MemoryLimit" && !p.memoryLimit(a) {
+				return nil // the limit is checked before the deprecation is mentioned
+			}
 			p.warn(a, "Unit uses %s=; please use %s instead. Support for %s= will be removed soon.", a.Key, instead, a.Key)
+			if n, err := ParseUnsigned(a.Value); strings.HasSuffix(kn.name, "CPUShares") && a.Value != "" && (err != nil || n < 2 || n > 262144) {
+				p.warn(a, "Invalid CPU shares, ignoring: %s", a.Value)
+			}
 			return nil
 		}
 	case removedKeys[kn.name]:
@@ -47,6 +52,15 @@ func notAppliedKey(kn keyName, sections Section) *Key {
 			p.warn(a, "Support for option %s= has been removed and it is ignored", a.Key)
 			return nil
 		}
+	case kn.name == "DynamicUser":
+		k.apply = func(p *unitParser, a assignment) error {
+			if _, err := ParseBool(a.Value); err != nil {
+				return p.fatal(a, "Failed to parse boolean value: %s", a.Value)
+			}
+			return nil
+		}
+	case kn.class == "SIGNAL":
+		k.apply = signalValue(func(p *unitParser) *int { return new(int) })
 	case kn.class == "BOOLEAN":
 		k.apply = boolValue(discard)
 	case kn.class == "SECONDS":
@@ -55,9 +69,20 @@ func notAppliedKey(kn keyName, sections Section) *Key {
 		k.apply = unsignedValue(func(p *unitParser) *uint32 { return new(uint32) })
 	case kn.class == "MODE":
 		k.apply = modeValue(func(p *unitParser) *uint32 { return new(uint32) })
-	case plainRlimits[kn.name]:
+	case rlimitKinds[kn.name] == 'n':
 		k.apply = func(p *unitParser, a assignment) error {
 			p.rlimit(a)
+			return nil
+		}
+	case rlimitKinds[kn.name] != 0:
+		kind := rlimitKinds[kn.name]
+		k.apply = func(p *unitParser, a assignment) error {
+			switch soft, hard, ok := rlimitParse(kind, a.Value); {
+			case !ok:
+				p.warn(a, "Failed to parse resource value, ignoring: %s", a.Value)
+			case soft > hard:
+				p.warn(a, "Soft resource limit chosen higher than hard limit, ignoring: %s", a.Value)
+			}
 			return nil
 		}
 	}

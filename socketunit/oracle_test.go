@@ -87,16 +87,21 @@ func TestAgainstSystemdAnalyze(t *testing.T) {
 			"ConditionPathExists=rel\nStartLimitBurst=x\nStartLimitIntervalSec=x\nJobTimeoutSec=x\nSourcePath=rel\n" +
 			"ConditionPathExists=|!rel\nConditionPathExists=!/x/../y\nAssertFileNotEmpty=| rel2\nConditionPathExists=\n" +
 			"[Install]\nWantedBy=%Z\nAlias=foo\nAlso=bar\nDefaultInstance=%Z\n[Socket]\nListenStream=1234\n",
-		"fatal user":           "[Socket]\nListenStream=1234\nSocketUser=a:b\nBacklog=x\n",
-		"fatal workdir":        "[Socket]\nListenStream=1234\nWorkingDirectory=rel\nBacklog=x\n",
-		"no listen":            "[Socket]\nBacklog=5\n",
-		"reset listen":         "[Socket]\nListenStream=1\nListenDatagram=2\nListenStream=\n",
-		"accept non-accepting": "[Socket]\nListenDatagram=1234\nAccept=yes\n",
-		"accept max zero":      "[Socket]\nListenStream=1234\nAccept=yes\nMaxConnections=0\n",
-		"accept service":       "[Socket]\nListenStream=1234\nAccept=yes\nService=x.service\n",
-		"symlinks":             "[Socket]\nListenStream=/run/a\nListenStream=/run/b\nSymlinks=/run/c\n",
-		"max zero no accept":   "[Socket]\nListenStream=1234\nMaxConnections=0\n",
-		"long line":            "[Socket]\nListenStream=1234\nDescription=" + strings.Repeat("a", maxLineLen) + "\n",
+		"limits and slices": "[Socket]\nListenStream=1\nLimitCORE=1G\nLimitCORE=x\nLimitCPU=5s:10\nLimitCPU=x\nLimitNICE=+5\nLimitNICE=-30\n" +
+			"LimitNICE=41\nLimitRTTIME=5\nLimitAS=infinity:1K\nLimitMEMLOCK=2K:1K\nCPUShares=1\nCPUShares=x\nMemoryLimit=x\nSlice=a b\nSlice=foo.service\n",
+		"signals": "[Socket]\nListenStream=1\nKillSignal=\nFinalKillSignal=\nWatchdogSignal=\nRestartKillSignal=\nKillSignal=0x10\n" +
+			"KillSignal=SIGRTMIN+3\nKillSignal=RTMIN+40\nKillSignal=65\nDynamicUser=rel\nBacklog=1\n",
+		"bad section characters": "[So'cket]\nListenStream=1\n[Socket]\nListenStream=2\n",
+		"fatal user":             "[Socket]\nListenStream=1234\nSocketUser=a:b\nBacklog=x\n",
+		"fatal workdir":          "[Socket]\nListenStream=1234\nWorkingDirectory=rel\nBacklog=x\n",
+		"no listen":              "[Socket]\nBacklog=5\n",
+		"reset listen":           "[Socket]\nListenStream=1\nListenDatagram=2\nListenStream=\n",
+		"accept non-accepting":   "[Socket]\nListenDatagram=1234\nAccept=yes\n",
+		"accept max zero":        "[Socket]\nListenStream=1234\nAccept=yes\nMaxConnections=0\n",
+		"accept service":         "[Socket]\nListenStream=1234\nAccept=yes\nService=x.service\n",
+		"symlinks":               "[Socket]\nListenStream=/run/a\nListenStream=/run/b\nSymlinks=/run/c\n",
+		"max zero no accept":     "[Socket]\nListenStream=1234\nMaxConnections=0\n",
+		"long line":              "[Socket]\nListenStream=1234\nDescription=" + strings.Repeat("a", maxLineLen) + "\n",
 	}
 	for name, unit := range cases {
 		t.Run(name, func(t *testing.T) {

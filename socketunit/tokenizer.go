@@ -185,6 +185,11 @@ func (t *tokenizer) parseLine(line int, l string) bool {
 			return false
 		}
 		name := l[1 : len(l)-1]
+		if !safeSectionName(name) {
+			t.diag(line, SeverityError, "Bad characters in section header '%s'", l)
+			t.out.Fatal, t.out.FatalErrno = true, syscall.EBADMSG
+			return false
+		}
 		if t.knownSection(name) {
 			t.section, t.sectionIgnored = name, false
 			return true
@@ -216,6 +221,16 @@ func (t *tokenizer) parseLine(line int, l string) bool {
 		Value:   strings.Trim(l[eq+1:], lineSpace),
 		Loc:     Location{File: t.file, Line: line},
 	})
+	return true
+}
+
+// safeSectionName is systemd's string_is_safe: no control characters, quotes, backslashes or DEL.
+func safeSectionName(s string) bool {
+	for _, c := range []byte(s) {
+		if c < ' ' || c == '"' || c == '\'' || c == '\\' || c == 0x7f {
+			return false
+		}
+	}
 	return true
 }
 

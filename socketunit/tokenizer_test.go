@@ -61,6 +61,8 @@ func TestTokenize(t *testing.T) {
 			[]string{"1 ! Invalid section header '[Socket] # c'"}, true},
 		{"unterminated section header is fatal", "[Socket\nA=1\n",
 			[]string{"1 ! Invalid section header '[Socket'"}, true},
+		{"quote in a section name is fatal", "[So\"cket]\nA=1\n", []string{"1 ! Bad characters in section header '[So\"cket]'"}, true},
+		{"backslash in a section name is fatal", "[X-a\\b]\nA=1\n", []string{"1 ! Bad characters in section header '[X-a\\b]'"}, true},
 		{"BOM then comment is not a comment", "\xef\xbb\xbf# comment\n[Socket]\nA=1\n",
 			[]string{"1 ! Assignment outside of section. Ignoring.", "3 Socket.A=1"}, false},
 		{"BOM stripped on a later line", "[Socket]\n\xef\xbb\xbfBacklog=x\n", []string{"2 Socket.Backlog=x"}, false},
