@@ -5,10 +5,14 @@ FUZZTIME ?= 60s
 # Packages that hold fuzz targets (func FuzzXxx in *_test.go), found at run time.
 FUZZPKGS  = $(shell grep -l '^func Fuzz' $$(git ls-files '*_test.go' 2>/dev/null || find . -name '*_test.go') 2>/dev/null | xargs -r -n1 dirname | sort -u)
 
-.PHONY: build test vet unit fuzz fuzz-short bench clean
+.PHONY: build demo test vet unit fuzz fuzz-short bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) ./cmd/sockvisor
+
+# sockvisor's main job on a ready example: supervise examples/echo, talk to it, show status, stop.
+demo: build
+	SOCKVISOR=$(BIN) bash examples/echo/demo.sh
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
