@@ -37,6 +37,7 @@ func ParseArgs(prog string, args []string, stdout, stderr io.Writer) (Config, in
 	fs.Var(&spanValue{&cfg.KeepAliveIdle, &bad, "keepalive-time", false}, "keepalive-time", "")
 	fs.BoolVar(&cfg.NoDelay, "nodelay", true, "")
 	fs.StringArrayVar(&cfg.ListenDatagram, "listen-datagram", nil, "")
+	fs.Var(&workersValue{&cfg.Workers, &bad}, "workers", "")
 	fs.Lookup("proxy-protocol").NoOptDefVal = "v1"
 	fs.Lookup("nodelay").NoOptDefVal = "true"
 
@@ -136,6 +137,7 @@ sockvisor's extensions:
   -p --proxy-protocol=v1|v2  Send a PROXY protocol header to the target
      --keepalive           TCP keepalive on both legs (--keepalive-time=TIME to tune)
      --nodelay=BOOL        TCP_NODELAY on both legs (default true)
+     --workers=N           Event loops (default: one per two CPUs)
      --listen-datagram=ADDR  Listen for datagrams on ADDR (repeatable); flows expire
                            after --idle-timeout (default 30s)
 `, prog, DefaultConnectionsMax, DefaultConnectTimeout, DefaultConnectRetry)
@@ -223,5 +225,22 @@ func (p *proxyProtocolValue) Set(v string) error {
 	default:
 		return p.bad.fail("Failed to parse --proxy-protocol= argument: %s", v)
 	}
+	return nil
+}
+
+// workersValue is --workers: how many event loops, 1 to 1024.
+type workersValue struct {
+	v   *int
+	bad *argError
+}
+
+func (w *workersValue) String() string { return fmt.Sprint(*w.v) }
+func (w *workersValue) Type() string   { return "number" }
+func (w *workersValue) Set(s string) error {
+	n, err := parseUnsigned(s)
+	if err != nil || n < 1 || n > 1024 {
+		return w.bad.fail("Failed to parse --workers= argument: %s", s)
+	}
+	*w.v = int(n)
 	return nil
 }

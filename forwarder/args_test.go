@@ -36,6 +36,8 @@ func TestParseArgs(t *testing.T) {
 		{[]string{"--keepalive", "--keepalive-time=30s", "--nodelay=false", "x"}, -1, "", func(c Config) bool {
 			return c.KeepAlive && c.KeepAliveIdle == 30*time.Second && !c.NoDelay
 		}},
+		{[]string{"--workers=3", "x"}, -1, "", func(c Config) bool { return c.Workers == 3 }},
+		{[]string{"--workers=0", "x"}, 1, "Failed to parse --workers= argument: 0\n", nil},
 		{[]string{"--", "-weird"}, -1, "", func(c Config) bool { return c.Target == "-weird" }},
 		{[]string{}, 1, "Not enough parameters.\n", nil},
 		{[]string{"a", "b"}, 1, "Too many parameters.\n", nil},

@@ -50,7 +50,7 @@ type Config struct {
 	// Notify sends READY=1, STOPPING=1 and watchdog pings to $NOTIFY_SOCKET (the command
 	// sets it; a forwarder run inside the supervisor leaves it off).
 	Notify bool
-	// Workers is the number of event loops (0 = GOMAXPROCS).
+	// Workers is the number of event loops (0 = one per two CPUs, at least one).
 	Workers int
 	// StopTimeout bounds how long a stopping forwarder flushes bytes it already read
 	// (0 = one second).

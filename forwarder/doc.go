@@ -3,7 +3,7 @@
 // one target (and datagrams on datagram sockets to a datagram target).
 //
 // Bytes move with splice(2) through kernel pipes borrowed from a pool only while bytes are in
-// flight, driven by one epoll event loop per CPU; an idle connection costs its two sockets and
+// flight, driven by one epoll event loop per two CPUs; an idle connection costs its two sockets and
 // a few hundred bytes. A half-close is forwarded, the connection cap is exact, a target that is
 // not up yet is retried, and running out of file descriptors slows accepting instead of
 // spinning.

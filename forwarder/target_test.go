@@ -119,3 +119,12 @@ func TestTimerHeap(t *testing.T) {
 		t.Fatal("order broken")
 	}
 }
+
+// TestDefaultWorkers: one loop per two CPUs, at least one.
+func TestDefaultWorkers(t *testing.T) {
+	for cpus, want := range map[int]int{1: 1, 2: 1, 3: 1, 4: 2, 16: 8} {
+		if got := defaultWorkers(cpus); got != want {
+			t.Errorf("%d CPUs: %d loops, want %d", cpus, got, want)
+		}
+	}
+}
