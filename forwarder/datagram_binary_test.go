@@ -43,6 +43,18 @@ func exchangeRetry(t *testing.T, c net.PacketConn, addr, msg string) string {
 	return ""
 }
 
+// exchangeAfterRetry is exchange (5 s) on a client that exchangeRetry used with retried: it skips
+// late answers to retried (a retry sent before the first answer came back is answered too) and
+// returns the first other reply, "" if none.
+func exchangeAfterRetry(t *testing.T, c net.PacketConn, to net.Addr, msg, retried string) string {
+	t.Helper()
+	got := repliesUntil(t, c, to, msg, 5*time.Second)
+	for len(got) > 1 && got[0] == "echo:"+retried {
+		got = got[1:]
+	}
+	return got[0]
+}
+
 // TestDatagramActivatedBinary: `systemd-socket-activate -d -l ADDR sockvisor proxy TARGET`
 // forwards UDP; systemd-socket-proxyd, in the same run, refuses the datagram socket (its bug
 // #1: stream sockets only).
@@ -65,7 +77,7 @@ func TestDatagramActivatedBinary(t *testing.T) {
 				}
 				for i := range 5 {
 					msg := "again " + strconv.Itoa(i)
-					if got, _ := exchange(t, c, c2a(t, addr), msg, 5*time.Second); got != "echo:"+msg {
+					if got := exchangeAfterRetry(t, c, c2a(t, addr), msg, "ping"); got != "echo:"+msg {
 						t.Errorf("reply %q, want echo:%s", got, msg)
 					}
 				}
@@ -193,7 +205,7 @@ func TestDatagramFDTableFullBinary(t *testing.T) {
 			t.Errorf("new client %d answered %q with the fd table full", i, got)
 		}
 	}
-	if got, _ := exchange(t, first, to, "still", 5*time.Second); got != "echo:still" {
+	if got := exchangeAfterRetry(t, first, to, "still", "first"); got != "echo:still" {
 		t.Errorf("the client with a flow got %q with the fd table full", got)
 	}
 	cpu := cpuTime(t, pid)
