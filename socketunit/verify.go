@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // Verify checks a socket or service unit the way systemd-analyze verify does, and adds
@@ -103,10 +105,12 @@ func verifyUnit(path string, opts Options, env verifyEnv) ([]Diagnostic, error) 
 		}
 		diags = append(diags, env.portFindings(res.Socket)...)
 		so := res.Socket
-		diags = append(diags, env.commandFindings("ExecStartPre", so.ExecStartPre)...)
-		diags = append(diags, env.commandFindings("ExecStartPost", so.ExecStartPost)...)
-		diags = append(diags, env.commandFindings("ExecStopPre", so.ExecStopPre)...)
-		diags = append(diags, env.commandFindings("ExecStopPost", so.ExecStopPost)...)
+		for _, l := range []struct {
+			key  string
+			cmds []ExecCommand
+		}{{"ExecStartPre", so.ExecStartPre}, {"ExecStartPost", so.ExecStartPost}, {"ExecStopPre", so.ExecStopPre}, {"ExecStopPost", so.ExecStopPost}} {
+			diags = append(diags, env.socketCommandFindings(so.Path, l.key, l.cmds)...)
+		}
 		if res.Service != nil {
 			diags = append(diags, env.serviceFindings(res.Service)...)
 		}
@@ -133,6 +137,28 @@ func (env verifyEnv) serviceFindings(s *Service) []Diagnostic {
 	out = append(out, env.commandFindings("ExecStop", s.ExecStop)...)
 	out = append(out, env.commandFindings("ExecStopPost", s.ExecStopPost)...)
 	return out
+}
+
+// socketCommandFindings is systemd-analyze's verify_executable for the socket unit's own
+// commands: one that cannot be executed (and has no "-" prefix) fails verification. Those with
+// "-" get sockvisor's own warning.
+func (env verifyEnv) socketCommandFindings(unitPath, key string, cmds []ExecCommand) []Diagnostic {
+	var out, ignored []Diagnostic
+	for _, c := range cmds {
+		if c.IgnoreFailure {
+			ignored = append(ignored, env.commandFindings(key, []ExecCommand{c})...)
+			continue
+		}
+		path := c.Path
+		if !strings.Contains(path, "/") && env.inSearchPath(path) {
+			continue
+		}
+		if err := unix.Access(path, unix.X_OK); err != nil {
+			out = append(out, Diagnostic{Location: Location{File: unitPath}, Key: key, Severity: SeverityError,
+				Message: fmt.Sprintf("Command %s is not executable: %s", path, strerror(err))})
+		}
+	}
+	return append(out, ignored...)
 }
 
 // commandFindings reports commands whose executable does not exist or is not executable.

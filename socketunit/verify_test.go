@@ -17,7 +17,7 @@ func TestVerifyOwnFindings(t *testing.T) {
 	}
 	dir := writeFiles(t, map[string]string{
 		"web.socket": "[Socket]\nListenStream=80\nListenStream=[::1]:443\nListenStream=8080\nListenDatagram=53\nListenStream=/run/w.sk\n" +
-			"ExecStartPre=" + filepath.Join(bin, "notexec") + "\n",
+			"ExecStartPre=-" + filepath.Join(bin, "notexec") + "\n",
 		"web.service": "[Service]\nExecStartPre=mydaemon --check\nExecStartPre=nosuchcmd\nExecStart=" + bin + " -x\nExecStop=-/no/such/file\n",
 	})
 	env := verifyEnv{lowPorts: func() (int, bool) { return 1024, false }, searchPath: []string{bin}}
@@ -61,5 +61,34 @@ func TestVerifyOwnFindings(t *testing.T) {
 		if strings.HasPrefix(d.Message, "port ") {
 			t.Errorf("privileged: %v", d)
 		}
+	}
+}
+
+func TestVerifySocketCommands(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"x.service": trueService,
+		"data":      "not a program",
+	})
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(filepath.Join(dir, "x.socket"),
+		[]byte("[Socket]\nListenStream=1\nExecStartPre=true\nExecStartPost=/no/such\nExecStopPre=-/no/such2\nExecStopPost="+data+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := verifyEnv{lowPorts: func() (int, bool) { return 1024, true }, searchPath: []string{"/usr/bin", "/bin"}}
+	diags, err := verifyWith(filepath.Join(dir, "x.socket"), noSearch, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range diags {
+		got = append(got, strings.TrimPrefix(d.String(), dir+"/"))
+	}
+	want := []string{
+		"x.socket:5: sockvisor: ExecStopPre= command /no/such2 cannot be run (No such file or directory): it will fail when started",
+		"x.socket: Command /no/such is not executable: No such file or directory",
+		"x.socket: Command " + data + " is not executable: Permission denied",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
