@@ -43,13 +43,13 @@ func exchangeRetry(t *testing.T, c net.PacketConn, addr, msg string) string {
 	return ""
 }
 
-// exchangeAfterRetry is exchange (5 s) on a client that exchangeRetry used with retried: it skips
-// late answers to retried (a retry sent before the first answer came back is answered too) and
-// returns the first other reply, "" if none.
-func exchangeAfterRetry(t *testing.T, c net.PacketConn, to net.Addr, msg, retried string) string {
+// exchangeSkipping is exchange (5 s) for a client that sent the datagram earlier before: late
+// answers to that one (repeated by exchangeRetry, or sent while the backend was down and
+// forwarded once it is up) are skipped; it returns the first other reply, "" if none.
+func exchangeSkipping(t *testing.T, c net.PacketConn, to net.Addr, msg, earlier string) string {
 	t.Helper()
 	got := repliesUntil(t, c, to, msg, 5*time.Second)
-	for len(got) > 1 && got[0] == "echo:"+retried {
+	for len(got) > 1 && got[0] == "echo:"+earlier {
 		got = got[1:]
 	}
 	return got[0]
@@ -77,7 +77,7 @@ func TestDatagramActivatedBinary(t *testing.T) {
 				}
 				for i := range 5 {
 					msg := "again " + strconv.Itoa(i)
-					if got := exchangeAfterRetry(t, c, c2a(t, addr), msg, "ping"); got != "echo:"+msg {
+					if got := exchangeSkipping(t, c, c2a(t, addr), msg, "ping"); got != "echo:"+msg {
 						t.Errorf("reply %q, want echo:%s", got, msg)
 					}
 				}
@@ -205,7 +205,7 @@ func TestDatagramFDTableFullBinary(t *testing.T) {
 			t.Errorf("new client %d answered %q with the fd table full", i, got)
 		}
 	}
-	if got := exchangeAfterRetry(t, first, to, "still", "first"); got != "echo:still" {
+	if got := exchangeSkipping(t, first, to, "still", "first"); got != "echo:still" {
 		t.Errorf("the client with a flow got %q with the fd table full", got)
 	}
 	cpu := cpuTime(t, pid)
