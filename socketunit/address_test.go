@@ -290,6 +290,7 @@ func FuzzParseAddress(f *testing.F) {
 	for _, v := range extraAddressVectors {
 		f.Add(v.in)
 	}
+	f.Add("@a\nb")
 	f.Fuzz(func(t *testing.T, s string) {
 		a, err := ParseAddress(s)
 		if err != nil {
