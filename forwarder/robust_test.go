@@ -323,17 +323,28 @@ func TestRaisesNofileLimit(t *testing.T) {
 	argv := append([]string{"prlimit", "--nofile=64:4096", "--"}, impls(t)[0].argv(b.target)...)
 	a := passSockets(t, argv)
 	waitDial(t, a.addr)
-	limits, err := os.ReadFile("/proc/" + strconv.Itoa(a.cmd.Process.Pid) + "/limits")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(limits), "\n") {
-		if f := strings.Fields(line); strings.HasPrefix(line, "Max open files") && len(f) >= 5 {
-			if soft, _ := strconv.Atoi(f[3]); soft <= 64 {
-				t.Errorf("soft limit still %d: %s", soft, line)
+	// The listening socket was bound before the proxy started, so a dial does not prove the
+	// proxy is past its start: give it time to raise the limit.
+	var line string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		limits, err := os.ReadFile("/proc/" + strconv.Itoa(a.cmd.Process.Pid) + "/limits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		line = ""
+		for _, l := range strings.Split(string(limits), "\n") {
+			if f := strings.Fields(l); strings.HasPrefix(l, "Max open files") && len(f) >= 5 {
+				line = l
 			}
+		}
+		if line == "" {
+			t.Fatalf("no open-files line in:\n%s", limits)
+		}
+		if soft, _ := strconv.Atoi(strings.Fields(line)[3]); soft > 64 {
 			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("soft limit not raised 10 s after start: %s", line)
+		}
 	}
-	t.Fatalf("no open-files line in:\n%s", limits)
 }

@@ -180,7 +180,9 @@ func TestServeIdleTimeout(t *testing.T) {
 	b := startBackend(t, "tcp", "127.0.0.1:0", false)
 	cfg := DefaultConfig()
 	cfg.Target = b.target
-	cfg.IdleTimeout = 300 * time.Millisecond
+	// Long enough that an echo plus the pause between echoes stays well inside it under -race on
+	// a loaded machine (300 ms with 150 ms pauses was reset mid-loop at load 20).
+	cfg.IdleTimeout = 1200 * time.Millisecond
 	addr, _, _, _ := serveInProcess(t, cfg)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -192,13 +194,13 @@ func TestServeIdleTimeout(t *testing.T) {
 		if err := echoOn(c, "x"); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(150 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
-	c.SetDeadline(time.Now().Add(3 * time.Second))
+	c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Fatal("read data on an idle connection")
 	}
-	if d := time.Since(start); d < 550*time.Millisecond {
+	if d := time.Since(start); d < 2000*time.Millisecond { // ≥ 2.2 s: 2 pauses, then 1.2 s idle
 		t.Errorf("closed after %v, despite traffic", d)
 	}
 }
