@@ -3,8 +3,8 @@ package forwarder
 import (
 	"errors"
 	"fmt"
+	"github.com/sockvisor/sockvisor/internal/version"
 	"io"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -54,7 +54,7 @@ func ParseArgs(prog string, args []string, stdout, stderr io.Writer) (Config, in
 		return cfg, 0
 	}
 	if showVersion {
-		fmt.Fprintf(stdout, "sockvisor %s (systemd-socket-proxyd 252 compatible)\n", buildVersion())
+		fmt.Fprintf(stdout, "sockvisor %s (systemd-socket-proxyd 252 compatible)\n", version.Release)
 		return cfg, 0
 	}
 	switch fs.NArg() {
@@ -103,14 +103,6 @@ func getoptMessage(err error) string {
 		return fmt.Sprintf("unrecognized option '%s'", strings.TrimPrefix(s, "bad flag syntax: "))
 	}
 	return s
-}
-
-// buildVersion is the module version the binary was built from.
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
 
 func writeHelp(w io.Writer, prog string) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/sockvisor/sockvisor/internal/version"
 	"os"
 	"strings"
 
@@ -147,7 +148,7 @@ func parseActivate(cio commandIO, getoptProg string, args []string, environ []st
 				fmt.Fprintf(cio.stdout, activateHelp, cio.prog)
 				return o, 0, true
 			case "version":
-				fmt.Fprintf(cio.stdout, "sockvisor %s (systemd-socket-activate compatible)\n", version)
+				fmt.Fprintf(cio.stdout, "sockvisor %s (systemd-socket-activate compatible)\n", version.Release)
 				return o, 0, true
 			case "listen":
 				o.Listen = append(o.Listen, supervisor.ActivateListen{Address: h.val})

@@ -7,14 +7,12 @@ package main
 
 import (
 	"fmt"
+	"github.com/sockvisor/sockvisor/internal/version"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 )
-
-// version is sockvisor's release.
-const version = "0.1.0"
 
 // command is one subcommand: run gets the arguments after the command name and returns the
 // process exit code.
@@ -111,6 +109,6 @@ func usage(w io.Writer) {
 }
 
 func runVersion(cio commandIO, _ []string) int {
-	fmt.Fprintf(cio.stdout, "sockvisor %s\n", version)
+	fmt.Fprintf(cio.stdout, "sockvisor %s\n", version.Release)
 	return 0
 }
