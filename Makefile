@@ -30,12 +30,17 @@ unit:
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
-# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m).
+# Every fuzz target for FUZZTIME each (make fuzz FUZZTIME=10m). A bare "context deadline
+# exceeded" with no failing input is Go's own coordinator race at the end of -fuzztime (fixed in
+# Go 1.27), reported but not counted.
 fuzz:
 	@set -e; for pkg in $(FUZZPKGS); do \
 	  for f in $$(grep -h '^func Fuzz' $$pkg/*_test.go | sed 's/^func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
-	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) ./$$pkg; \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; out=$$(mktemp); \
+	    if $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) ./$$pkg >$$out 2>&1; then cat $$out; \
+	    elif cat $$out; grep -qx '    context deadline exceeded' $$out && ! grep -q 'Failing input written' $$out; then \
+	      echo "fuzz $$f: Go 1.26's fuzztime deadline race (go.dev/issue/75804), no failing input: not a failure"; \
+	    else rm -f $$out; exit 1; fi; rm -f $$out; \
 	  done; \
 	done
 
