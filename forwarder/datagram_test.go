@@ -86,7 +86,7 @@ type proxyRun struct {
 	addr   net.Addr // where clients send
 	cancel context.CancelFunc
 	done   chan error
-	logs   *syncBuffer
+	logs   *lockedBuffer
 }
 
 // startDatagramProxy forwards the datagram socket listened on at listen to opts.target.
@@ -103,7 +103,7 @@ func startDatagramProxy(t *testing.T, listen string, opts datagramOptions) *prox
 		opts.maxFlows = 256
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &proxyRun{addr: addr, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	r := &proxyRun{addr: addr, cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
 	go func() {
 		err := serveDatagramOpts(ctx, f, opts, logTo(r.logs))
 		f.Close()

@@ -111,6 +111,7 @@ type activated struct {
 	err    error
 }
 
+// lockedBuffer collects output (logs, a process's stderr) that is written and read concurrently.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -3,7 +3,6 @@
 package forwarder
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,25 +43,8 @@ func readState(t *testing.T, c *net.UnixConn, timeout time.Duration) string {
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 // logTo returns a logger writing text lines into b.
-func logTo(b *syncBuffer) *slog.Logger {
+func logTo(b *lockedBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestNotifierReadyStopping(t *testing.T) {
@@ -87,7 +68,7 @@ func TestNotifierReadyStopping(t *testing.T) {
 }
 
 func TestNotifierWithoutSocketIsSilent(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	n := newNotifierEnv(logTo(&logs), envOf(map[string]string{"WATCHDOG_USEC": "1000"}))
 	n.Ready()
 	n.Stopping()
@@ -104,7 +85,7 @@ func TestNotifierWithoutSocketIsSilent(t *testing.T) {
 }
 
 func TestNotifierManagerGone(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	n := newNotifierEnv(logTo(&logs), envOf(map[string]string{"NOTIFY_SOCKET": filepath.Join(t.TempDir(), "absent")}))
 	n.Ready() // must not panic or block
 	if !strings.Contains(logs.String(), "sd_notify failed") || !strings.Contains(logs.String(), "READY=1") {
@@ -113,7 +94,7 @@ func TestNotifierManagerGone(t *testing.T) {
 }
 
 func TestNotifierBadSocketName(t *testing.T) {
-	var logs syncBuffer
+	var logs lockedBuffer
 	n := newNotifierEnv(logTo(&logs), envOf(map[string]string{"NOTIFY_SOCKET": "relative/path"}))
 	n.Ready()
 	if n.socket != "" || !strings.Contains(logs.String(), "neither a path nor an abstract") {
