@@ -2,37 +2,24 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/sockvisor/sockvisor/supervisor"
 )
 
 // runRun is the "run" command: supervise socket units until SIGTERM/SIGINT.
 func runRun(cio commandIO, args []string) int {
-	fs := pflag.NewFlagSet(cio.prog, pflag.ContinueOnError)
-	fs.SetOutput(cio.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(cio.stderr, "usage: %s [OPTIONS] [UNIT|DIR...]\n\nSupervise socket units: listen, activate their services on traffic, reload on change.\nWithout arguments: the sockets enabled under sockets.target.wants/ in the unit search path.\n\noptions:\n", cio.prog)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(cio, fmt.Sprintf("usage: %s [OPTIONS] [UNIT|DIR...]\n\nSupervise socket units: listen, activate their services on traffic, reload on change.\nWithout arguments: the sockets enabled under sockets.target.wants/ in the unit search path.\n", cio.prog))
 	control := fs.String("control", "", "`PATH` of the control socket that sockvisor status reads (default: $RUNTIME_DIRECTORY/control.sock, /run/sockvisor/control.sock as root, $XDG_RUNTIME_DIR/sockvisor/control.sock otherwise); \"none\" disables it")
 	initMode := fs.Bool("init", false, "act as a container's init: child subreaper, reap every orphan, exit when no unit is left (implied when running as PID 1)")
 	noInproc := fs.Bool("no-in-process-proxy", false, "start systemd-socket-proxyd services as processes instead of on the built-in forwarder")
 	unitPath := fs.StringArray("unit-path", nil, "unit search path directory for services, drop-ins and enabled sockets (repeatable; default: systemd's system path)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(cio.stderr, "%s: %v\n", cio.prog, err)
-		fs.Usage()
-		return 1
+	if code, ok := parseFlags(cio, fs, args); !ok {
+		return code
 	}
 	log, err := newLogger(cio, *logLevel, *logFormat)
 	if err != nil {

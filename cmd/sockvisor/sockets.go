@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"os"
-
-	"github.com/spf13/pflag"
 
 	"github.com/sockvisor/sockvisor/listener"
 	"github.com/sockvisor/sockvisor/socketunit"
@@ -18,30 +14,19 @@ import (
 // fd, and close them again. Exit status: 0, 1 when a unit could not be loaded or opened, 2 when
 // the kernel holds a setting other than the unit asks for.
 func runSockets(cio commandIO, args []string) int {
-	fs := pflag.NewFlagSet(cio.prog, pflag.ContinueOnError)
-	fs.SetOutput(cio.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(cio.stderr, "usage: %s [--format=text|json] [--all] UNIT...\n\noptions:\n", cio.prog)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(cio, fmt.Sprintf("usage: %s [--format=text|json] [--all] UNIT...\n", cio.prog))
 	format := fs.String("format", "text", "output format: text or json")
 	all := fs.Bool("all", false, "text format: show every setting read back, not only those the unit applies")
 	level := fs.String("log-level", "warn", "log level: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(cio.stderr, "%s: %v\n", cio.prog, err)
-		fs.Usage()
-		return 1
+	if code, ok := parseFlags(cio, fs, args); !ok {
+		return code
 	}
-	var lv slog.Level
-	if fs.NArg() == 0 || (*format != "text" && *format != "json") || lv.UnmarshalText([]byte(*level)) != nil {
+	log, err := newLogger(cio, *level, "text")
+	if err != nil || fs.NArg() == 0 || (*format != "text" && *format != "json") {
 		fmt.Fprintf(cio.stderr, "%s: bad arguments\n", cio.prog)
 		fs.Usage()
 		return 1
 	}
-	log := slog.New(slog.NewTextHandler(cio.stderr, &slog.HandlerOptions{Level: lv}))
 
 	inh, err := listener.Inherit(os.Getenv)
 	for _, k := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "LISTEN_PIDFDID"} {

@@ -3,33 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"time"
-
-	"github.com/spf13/pflag"
 
 	"github.com/sockvisor/sockvisor/supervisor"
 )
 
 // runStatus is the "status" command: the socket units of a running `sockvisor run`.
 func runStatus(cio commandIO, args []string) int {
-	fs := pflag.NewFlagSet(cio.prog, pflag.ContinueOnError)
-	fs.SetOutput(cio.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(cio.stderr, "usage: %s [--control=PATH] [--format=text|json]\n\noptions:\n", cio.prog)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(cio, fmt.Sprintf("usage: %s [--control=PATH] [--format=text|json]\n", cio.prog))
 	control := fs.String("control", "", "`PATH` of the control socket of the running supervisor (default as for sockvisor run)")
 	format := fs.String("format", "text", "output format: text or json")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(cio.stderr, "%s: %v\n", cio.prog, err)
-		fs.Usage()
-		return 1
+	if code, ok := parseFlags(cio, fs, args); !ok {
+		return code
 	}
 	if fs.NArg() > 0 || (*format != "text" && *format != "json") {
 		fmt.Fprintf(cio.stderr, "%s: bad arguments\n", cio.prog)
