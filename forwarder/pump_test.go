@@ -5,6 +5,7 @@ package forwarder
 import (
 	"log/slog"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -64,5 +65,45 @@ func TestPumpCopyFallback(t *testing.T) {
 	}
 	if c.flows[0].buf != nil || c.flows[1].buf != nil {
 		t.Error("a buffer is held with nothing in flight")
+	}
+}
+
+// TestPumpYieldsAfterBudget drives a connection that can always move more: its client is
+// /dev/zero (always readable) and its target /dev/null (always writable). The pump must give
+// the loop back once it has run for pumpBudget, having moved bytes all along, instead of
+// holding the loop for ever.
+func TestPumpYieldsAfterBudget(t *testing.T) {
+	zero, err := unix.Open("/dev/zero", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no /dev/zero: %v", err)
+	}
+	defer unix.Close(zero)
+	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no /dev/null: %v", err)
+	}
+	defer unix.Close(null)
+	w := &worker{f: &Forwarder{cfg: DefaultConfig(), log: slog.New(slog.DiscardHandler), epoch: time.Now()}}
+	w.pipes.size = DefaultPipeSize
+	defer w.pipes.closeAll()
+	c := &conn{fd: [2]int{zero, null}, tidx: -1, ready: [2]uint8{rdReadable | rdWritable, rdReadable | rdWritable}}
+
+	start := time.Now()
+	res, why := w.pump(c)
+	took := time.Since(start)
+	if res != pumpYield {
+		t.Fatalf("pump returned %v (%s), want a yield", res, why)
+	}
+	if took < time.Duration(pumpBudget) {
+		t.Errorf("pump yielded after %v, before its budget of %v", took, time.Duration(pumpBudget))
+	}
+	if took > time.Second {
+		t.Errorf("pump held the loop for %v", took)
+	}
+	if got := c.flows[sideClient].bytes; got < uint64(pumpRounds)*uint64(DefaultPipeSize) {
+		t.Errorf("moved %d bytes in %v, want at least %d rounds of a full pipe", got, took, pumpRounds)
+	}
+	if !c.flows[sideBackend].eof {
+		t.Error("the target's end of stream (/dev/null reads 0) was not seen")
 	}
 }
