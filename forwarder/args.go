@@ -129,7 +129,7 @@ sockvisor's extensions:
   -p --proxy-protocol=v1|v2  Send a PROXY protocol header to the target
      --keepalive           TCP keepalive on both legs (--keepalive-time=TIME to tune)
      --nodelay=BOOL        TCP_NODELAY on both legs (default true)
-     --workers=N           Event loops (default: one per two CPUs)
+     --workers=N           Event loops (default: one per two CPUs; at most one per CPU)
      --listen-datagram=ADDR  Listen for datagrams on ADDR (repeatable); flows expire
                            after --idle-timeout (default 30s)
 `, prog, DefaultConnectionsMax, DefaultConnectTimeout, DefaultConnectRetry)

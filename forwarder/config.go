@@ -50,7 +50,8 @@ type Config struct {
 	// Notify sends READY=1, STOPPING=1 and watchdog pings to $NOTIFY_SOCKET (the command
 	// sets it; a forwarder run inside the supervisor leaves it off).
 	Notify bool
-	// Workers is the number of event loops (0 = one per two CPUs, at least one).
+	// Workers is the number of event loops (0 = one per two CPUs, at least one; never more
+	// than one per CPU).
 	Workers int
 	// StopTimeout bounds how long a stopping forwarder flushes bytes it already read
 	// (0 = one second).

@@ -123,10 +123,7 @@ func (f *Forwarder) Serve(ctx context.Context, listeners []*os.File) error {
 	var bg sync.WaitGroup // the resolver and the datagram forwarders
 	f.resolver = &resolver{host: f.target.host, port: f.target.port, ctx: ctx, wg: &bg}
 
-	n := f.cfg.Workers
-	if n <= 0 {
-		n = defaultWorkers(runtime.GOMAXPROCS(0))
-	}
+	n := workerCount(f.cfg.Workers, runtime.GOMAXPROCS(0))
 	if len(streams) == 0 {
 		n = 0
 	}
@@ -285,3 +282,14 @@ func dupListener(file *os.File) (int, int, error) {
 // small machine a second loop costs more in wake-ups than it brings (measured by the bench on
 // 2 CPUs: 1 loop 1.54× systemd-socket-proxyd's new-connection rate, 2 loops 0.86×).
 func defaultWorkers(cpus int) int { return max(1, cpus/2) }
+
+// workerCount is how many event loops to run for Config.Workers on cpus CPUs: the default
+// when 0, and never more than one per CPU. A loop makes only raw system calls while it is
+// busy, so Go cannot take the CPU from it in time: a loop without a CPU of its own would
+// wait for one behind the busy ones.
+func workerCount(want, cpus int) int {
+	if want <= 0 {
+		return defaultWorkers(cpus)
+	}
+	return max(1, min(want, cpus))
+}

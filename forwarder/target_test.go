@@ -120,11 +120,14 @@ func TestTimerHeap(t *testing.T) {
 	}
 }
 
-// TestDefaultWorkers: one loop per two CPUs, at least one.
-func TestDefaultWorkers(t *testing.T) {
-	for cpus, want := range map[int]int{1: 1, 2: 1, 3: 1, 4: 2, 16: 8} {
-		if got := defaultWorkers(cpus); got != want {
-			t.Errorf("%d CPUs: %d loops, want %d", cpus, got, want)
+// TestWorkerCount: by default one loop per two CPUs, at least one; never more loops than CPUs.
+func TestWorkerCount(t *testing.T) {
+	for _, c := range []struct{ want, cpus, loops int }{
+		{0, 1, 1}, {0, 2, 1}, {0, 3, 1}, {0, 4, 2}, {0, 16, 8},
+		{1, 16, 1}, {2, 2, 2}, {3, 2, 2}, {8, 1, 1},
+	} {
+		if got := workerCount(c.want, c.cpus); got != c.loops {
+			t.Errorf("--workers=%d on %d CPUs: %d loops, want %d", c.want, c.cpus, got, c.loops)
 		}
 	}
 }
