@@ -16,17 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// freeUDPAddr returns a loopback UDP address nobody uses right now.
-func freeUDPAddr(t *testing.T) string {
-	t.Helper()
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().String()
-}
-
 // exchangeRetry sends msg to addr until a reply comes (the proxy may still be starting), for
 // up to 10 s, and returns it ("" if none came).
 func exchangeRetry(t *testing.T, c net.PacketConn, addr, msg string) string {
@@ -67,7 +56,7 @@ func TestDatagramActivatedBinary(t *testing.T) {
 	be := startEcho(t, "udp4", "127.0.0.1:0", false)
 	for _, im := range impls(t) {
 		t.Run(im.name, func(t *testing.T) {
-			addr := freeUDPAddr(t)
+			addr := freeAddr(t)
 			a := startCmd(t, exec.Command(sa, append([]string{"-d", "-l", addr}, im.argv(be.conn.LocalAddr().String())...)...))
 			c := udpClient(t, "udp4", "127.0.0.1:0")
 			switch im.name {
@@ -118,7 +107,7 @@ func TestDatagramListenFlagBinary(t *testing.T) {
 	bin := testbin.Path(t)
 	bePath := t.TempDir() + "/be.sock"
 	startEcho(t, "unixgram", bePath, false)
-	udpAddr := freeUDPAddr(t)
+	udpAddr := freeAddr(t)
 	unixAddr := "@sockvisor-test-listen-datagram-" + strconv.Itoa(syscall.Getpid())
 	a := startCmd(t, exec.Command(bin, "proxy", "--listen-datagram="+udpAddr, "--listen-datagram="+unixAddr, bePath))
 	c := udpClient(t, "udp4", "127.0.0.1:0")
@@ -140,7 +129,7 @@ func TestDatagramListenFlagBinary(t *testing.T) {
 func TestDatagramBinaryRefusesProxyV1(t *testing.T) {
 	t.Parallel()
 	bin := testbin.Path(t)
-	a := startCmd(t, exec.Command(bin, "proxy", "--proxy-protocol=v1", "--listen-datagram="+freeUDPAddr(t), "127.0.0.1:9"))
+	a := startCmd(t, exec.Command(bin, "proxy", "--proxy-protocol=v1", "--listen-datagram="+freeAddr(t), "127.0.0.1:9"))
 	err, ok := a.exited(10 * time.Second)
 	if !ok || exitStatus(err) != "exit 1" || !strings.Contains(a.stderr.String(), "version 1 cannot describe datagrams") {
 		t.Errorf("ended=%v %s, output %q; want exit 1 with a clear message", ok, exitStatus(err), a.stderr)
@@ -153,7 +142,7 @@ func TestDatagramExitIdleBinary(t *testing.T) {
 	t.Parallel()
 	bin := testbin.Path(t)
 	be := startEcho(t, "udp4", "127.0.0.1:0", false)
-	addr := freeUDPAddr(t)
+	addr := freeAddr(t)
 	a := startCmd(t, exec.Command(bin, "proxy", "--listen-datagram="+addr, "--exit-idle-time=1s", "--idle-timeout=2s", be.conn.LocalAddr().String()))
 	c := udpClient(t, "udp4", "127.0.0.1:0")
 	if got := exchangeRetry(t, c, addr, "keep"); got != "echo:keep" {
@@ -180,7 +169,7 @@ func TestDatagramFDTableFullBinary(t *testing.T) {
 	t.Parallel()
 	bin := testbin.Path(t)
 	be := startEcho(t, "udp4", "127.0.0.1:0", false)
-	addr := freeUDPAddr(t)
+	addr := freeAddr(t)
 	a := startCmd(t, exec.Command(bin, "proxy", "--listen-datagram="+addr, be.conn.LocalAddr().String()))
 	first := udpClient(t, "udp4", "127.0.0.1:0")
 	if got := exchangeRetry(t, first, addr, "first"); got != "echo:first" {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockvisor/sockvisor/internal/testnet"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 )
@@ -577,17 +578,6 @@ func TestDatagramTargetResolveFailure(t *testing.T) {
 	}
 }
 
-// freePort returns a UDP port that was free on every address a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", ":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
 func TestListenDatagram(t *testing.T) {
 	dir := t.TempDir()
 	stale := filepath.Join(dir, "stale.sock")
@@ -596,7 +586,7 @@ func TestListenDatagram(t *testing.T) {
 	} else {
 		c.Close() // leaves the socket file behind
 	}
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(testnet.Port(t))
 	for _, tc := range []struct {
 		addr    string
 		network string

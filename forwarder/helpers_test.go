@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/sockvisor/sockvisor/internal/testbin"
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // proxydPath is systemd's proxy, the reference the interop tests compare against.
@@ -66,15 +67,11 @@ func startBackend(t testing.TB, network, addr string, answer bool) *backend {
 	return b
 }
 
-// freeAddr returns a loopback TCP address nobody listens on right now.
+// freeAddr returns a loopback address whose port is free for TCP and UDP right now (see
+// testnet).
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return "127.0.0.1:" + strconv.Itoa(testnet.Port(t))
 }
 
 // impl is a proxy implementation under test: sockvisor or systemd-socket-proxyd.

@@ -4,7 +4,6 @@ package listener
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/sockvisor/sockvisor/internal/testnet"
 	"github.com/sockvisor/sockvisor/socketunit"
 )
 
@@ -55,23 +55,10 @@ func listenPath(kind socketunit.ListenKind, path string) socketunit.Listen {
 	return socketunit.Listen{Kind: kind, Path: path}
 }
 
-// freePort returns a TCP and UDP port that is free on loopback right now.
+// freePort returns a port that is free for TCP and UDP on loopback right now (see testnet).
 func freePort(t testing.TB) uint16 {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if c, err := net.ListenPacket("udp", "127.0.0.1:"+itoa(port)); err == nil {
-			c.Close()
-			return uint16(port)
-		}
-	}
-	t.Fatal("no free port")
-	return 0
+	return uint16(testnet.Port(t))
 }
 
 func itoa(n int) string {

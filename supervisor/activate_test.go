@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sockvisor/sockvisor/internal/testbin"
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // activateTools returns the tools to compare: sockvisor under the name systemd-socket-activate
@@ -38,24 +39,6 @@ func activateTools(t *testing.T) map[string]string {
 		t.Log("systemd-socket-activate not installed: checking sockvisor alone")
 	}
 	return tools
-}
-
-// freePort returns a TCP (and, most likely, UDP) port that is free on 127.0.0.1 right now.
-func freeTCPUDPPort(t *testing.T) int {
-	t.Helper()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
 }
 
 // activateRun is a running activate process with its output.
@@ -170,7 +153,7 @@ func TestActivateMessagesMatchSystemd(t *testing.T) {
 		}
 	}
 	// "-l ADDR" taken twice: the second bind fails the same way.
-	port := freeTCPUDPPort(t)
+	port := testnet.Port(t)
 	for name, tool := range tools {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		r := startActivate(t, tool, nil, "-l", addr, "-l", addr, "cat")
@@ -206,7 +189,7 @@ func TestActivateEnvMatchesSystemd(t *testing.T) {
 	for _, accept := range []bool{false, true} {
 		got := map[string][]string{}
 		for name, tool := range tools {
-			port := freeTCPUDPPort(t)
+			port := testnet.Port(t)
 			args := []string{"-l", fmt.Sprintf("127.0.0.1:%d", port), "--fdname=web", "-E", "FOO=bar", "-E", "PASS", "-E", "LISTEN_FDS=1", "-E", "NOPE"}
 			if accept {
 				args = append(args, "-a")
@@ -251,7 +234,7 @@ func TestActivateUpstreamCases(t *testing.T) {
 	for name, tool := range activateTools(t) {
 		t.Run(name, func(t *testing.T) {
 			// -l PORT --accept --inetd cat echoes.
-			port := freeTCPUDPPort(t)
+			port := testnet.Port(t)
 			startActivate(t, tool, nil, "-l", strconv.Itoa(port), "--accept", "--inetd", "cat")
 			for _, msg := range []string{"hello", "again"} {
 				c := dial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -264,7 +247,7 @@ func TestActivateUpstreamCases(t *testing.T) {
 				}
 			}
 			// -l PORT --now SERVER-ON-FD-3 echoes (systemd 252 has no --now: -l then first traffic).
-			port = freeTCPUDPPort(t)
+			port = testnet.Port(t)
 			args := []string{"-l", strconv.Itoa(port), "--now", "--", "env", testServiceEnv + "=echo-fd3", exe}
 			if name == "systemd" && !supportsNow(tool) {
 				args = append(args[:2], args[3:]...)
@@ -285,11 +268,11 @@ func TestActivateUpstreamCases(t *testing.T) {
 				t.Errorf("--now echo: got %q, %v; stderr %s", line, err, r.stderr)
 			}
 			// --accept --now fails (sockvisor only: 252 does not know --now and fails anyway).
-			if r := startActivate(t, tool, nil, "-l", strconv.Itoa(freeTCPUDPPort(t)), "--accept", "--now", "cat"); r.wait(t) == 0 {
+			if r := startActivate(t, tool, nil, "-l", strconv.Itoa(testnet.Port(t)), "--accept", "--now", "cat"); r.wait(t) == 0 {
 				t.Error("--accept --now succeeded")
 			}
 			// Two -l with --inetd fails (252 only once traffic arrives; sockvisor at once).
-			p1, p2 := freeTCPUDPPort(t), freeTCPUDPPort(t)
+			p1, p2 := testnet.Port(t), testnet.Port(t)
 			r = startActivate(t, tool, nil, "-l", strconv.Itoa(p1), "-l", strconv.Itoa(p2), "--inetd", "cat")
 			want := 1
 			if name == "systemd" {
@@ -328,14 +311,14 @@ func TestActivateDatagramAndMixed(t *testing.T) {
 	bin := testbin.Path(t)
 	exe, _ := os.Executable()
 	for name, tool := range activateTools(t) {
-		port := freeTCPUDPPort(t)
+		port := testnet.Port(t)
 		r := startActivate(t, tool, nil, "-d", "-l", fmt.Sprintf("127.0.0.1:%d", port), "--", "env", testServiceEnv+"=dgram", exe)
 		echoUDP(t, name+" -d", fmt.Sprintf("127.0.0.1:%d", port))
 		if !strings.Contains(r.stderr.String(), "Execing env") {
 			t.Errorf("%s: stderr %q", name, r.stderr)
 		}
 	}
-	sp, dp := freeTCPUDPPort(t), freeTCPUDPPort(t)
+	sp, dp := testnet.Port(t), testnet.Port(t)
 	r := startActivate(t, bin, nil, "activate", "-l", fmt.Sprintf("127.0.0.1:%d", sp), fmt.Sprintf("--listen-datagram=127.0.0.1:%d", dp), "--", "env", testServiceEnv+"=mixed", exe)
 	echoUDP(t, "mixed", fmt.Sprintf("127.0.0.1:%d", dp))
 	c := dial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", sp))
@@ -383,7 +366,7 @@ func echoUDP(t *testing.T, what, addr string) {
 // and the connection at fd 3; the parent logs its spawn and death like systemd's.
 func TestActivateAcceptListenPID(t *testing.T) {
 	bin := testbin.Path(t)
-	port := freeTCPUDPPort(t)
+	port := testnet.Port(t)
 	r := startActivate(t, bin, nil, "activate", "-a", "-l", fmt.Sprintf("127.0.0.1:%d", port), "--",
 		"sh", "-c", `echo "$LISTEN_PID $$ $LISTEN_FDS $(readlink /proc/self/fd/3)" >&3`)
 	c := dial(t, "tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -414,7 +397,7 @@ func TestActivateAsPID1ReapsOrphans(t *testing.T) {
 		t.Skipf("cannot create a PID namespace here: %v %s", err, out)
 	}
 	bin := testbin.Path(t)
-	port := freeTCPUDPPort(t)
+	port := testnet.Port(t)
 	r := startActivate(t, unshare, nil, "--pid", "--fork", "--mount-proc", bin, "activate", "-a", "--inetd",
 		"-l", fmt.Sprintf("127.0.0.1:%d", port), "--", "sh", "-c", "sleep 0.2 & echo $$")
 	for i := 0; i < 5; i++ {

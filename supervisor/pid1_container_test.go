@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // TestContainerExample runs examples/container's units the way its Dockerfile's entrypoint does
@@ -20,7 +22,7 @@ import (
 func TestContainerExample(t *testing.T) {
 	wrap := unshareOrSkip(t)
 	dir := copyDir(t, filepath.Join(repoRoot(), "examples", "container", "units"))
-	port := freePort(t)
+	port := testnet.Port(t)
 	backend := echoBackend(t)
 	dropIn(t, dir, "web.socket", "test.conf", fmt.Sprintf("[Socket]\nListenStream=\nListenStream=127.0.0.1:%d\n", port))
 	dropIn(t, dir, "web.service", "test.conf", fmt.Sprintf("[Service]\nExecStart=\nExecStart=/lib/systemd/systemd-socket-proxyd --exit-idle-time=10min %s\n", backend))

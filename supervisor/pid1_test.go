@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // unshareOrSkip returns the unshare wrapper that runs sockvisor as PID 1 of a new PID namespace.
@@ -69,7 +71,7 @@ func zombieChildren(pid int) (n int) {
 func TestRunAsPID1ReapsOrphansAndStopsCleanly(t *testing.T) {
 	wrap := unshareOrSkip(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	// Each connection's instance leaves an orphan that exits a little later: only PID 1 can
 	// collect it.
 	os.WriteFile(filepath.Join(dir, "orphans.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port)), 0o644)
@@ -130,7 +132,7 @@ func TestRunAsPID1ReapsOrphansAndStopsCleanly(t *testing.T) {
 func TestRunAsPID1ExitsOnCrashLoop(t *testing.T) {
 	wrap := unshareOrSkip(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	os.WriteFile(filepath.Join(dir, "crash.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nTriggerLimitBurst=3\nTriggerLimitIntervalSec=10s\n", port)), 0o644)
 	os.WriteFile(filepath.Join(dir, "crash.service"), []byte("[Service]\nExecStart=/bin/false\n"), 0o644)
 	r := startPID1(t, wrap, nil, dir)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // writeAtomic replaces a file the way editors do: a temporary file renamed over it.
@@ -61,7 +63,7 @@ func echoBackend(t *testing.T) string {
 // to an Accept=no unit served by the in-process proxy: not one connection may fail.
 func TestRunReloadUnderLoad(t *testing.T) {
 	dir := t.TempDir()
-	yesPort, noPort := freePort(t), freePort(t)
+	yesPort, noPort := testnet.Port(t), testnet.Port(t)
 	backend := echoBackend(t)
 	yesSocket := func(n int) string {
 		return fmt.Sprintf("[Unit]\nDescription=echo, edit %d\n[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\nTriggerLimitIntervalSec=0\nMaxConnections=512\nBacklog=1024\n", n, yesPort)
@@ -119,7 +121,7 @@ func TestRunReloadUnderLoad(t *testing.T) {
 			syscall.Kill(inner, syscall.SIGHUP)
 		}
 		if n == 3 {
-			writeAtomic(t, extra, fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", freePort(t)))
+			writeAtomic(t, extra, fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", testnet.Port(t)))
 			writeAtomic(t, filepath.Join(dir, "extra@.service"), "[Service]\nExecStart=/bin/cat\nStandardInput=socket\n")
 		}
 		if n == 6 {

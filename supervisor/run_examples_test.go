@@ -13,11 +13,12 @@ import (
 	"testing"
 
 	"github.com/sockvisor/sockvisor/internal/testbin"
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 func TestRunEchoExample(t *testing.T) {
 	dir := copyDir(t, filepath.Join(repoRoot(), "examples", "echo"))
-	port := freePort(t)
+	port := testnet.Port(t)
 	dropIn(t, dir, "echo.socket", "port.conf", fmt.Sprintf("[Socket]\nListenStream=\nListenStream=127.0.0.1:%d\n", port))
 	r := startRun(t, dir)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
@@ -82,7 +83,7 @@ func TestRunPackagedDaemons(t *testing.T) {
 	dir := t.TempDir()
 	packagedUnit(t, dir, "tinysshd.socket", "tinysshd")
 	packagedUnit(t, dir, "uuidd.socket", "uuid-runtime")
-	port := freePort(t)
+	port := testnet.Port(t)
 	dropIn(t, dir, "tinysshd.socket", "loopback.conf", fmt.Sprintf("[Socket]\nListenStream=\nListenStream=127.0.0.1:%d\n", port))
 	req := filepath.Join(t.TempDir(), "request")
 	dropIn(t, dir, "uuidd.socket", "tmp.conf", "[Socket]\nListenStream=\nListenStream="+req+"\n")

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // helperService is a [Service] section that runs this test binary as one of helperMain's modes.
@@ -32,7 +34,7 @@ func writeFile(t *testing.T, path, content string) {
 // (sockvisor holds its own copies) and the next connection starts a new service.
 func TestRunSIGKILLKeepsSocket(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	writeFile(t, filepath.Join(dir, "kill.socket"), fmt.Sprintf("[Socket]\nListenStream=%s\nFileDescriptorName=web\n", addr))
 	writeFile(t, filepath.Join(dir, "kill.service"), helperService("accept-no"))
@@ -61,7 +63,7 @@ func TestRunFlushPending(t *testing.T) {
 	for _, flush := range []bool{true, false} {
 		t.Run(fmt.Sprintf("FlushPending=%v", flush), func(t *testing.T) {
 			dir := t.TempDir()
-			port := freePort(t)
+			port := testnet.Port(t)
 			writeFile(t, filepath.Join(dir, "loop.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nFlushPending=%v\nTriggerLimitIntervalSec=10s\n", port, flush))
 			writeFile(t, filepath.Join(dir, "loop.service"), "[Service]\nExecStart=/bin/true\n")
 			r := startRun(t, dir)
@@ -116,7 +118,7 @@ func TestRunPassFileDescriptorsToExec(t *testing.T) {
 			cmd := func(key, test string) string {
 				return fmt.Sprintf("%s=/bin/sh -c '%s && touch %s/%s'\n", key, test, marks, key)
 			}
-			writeFile(t, filepath.Join(dir, "pass.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nListenStream=[::1]:%d\nAccept=yes\nFileDescriptorName=foo\nPassFileDescriptorsToExec=%v\n", freePort(t), freePort(t), pass)+
+			writeFile(t, filepath.Join(dir, "pass.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nListenStream=[::1]:%d\nAccept=yes\nFileDescriptorName=foo\nPassFileDescriptorsToExec=%v\n", testnet.Port(t), testnet.Port(t), pass)+
 				cmd("ExecStartPre", none)+cmd("ExecStartPost", check)+cmd("ExecStopPre", check)+cmd("ExecStopPost", check))
 			writeFile(t, filepath.Join(dir, "pass@.service"), "[Service]\nExecStart=/bin/true\n")
 			r := startRun(t, dir)
@@ -192,10 +194,10 @@ func TestRunUnixPerSourceUID(t *testing.T) {
 // TestRunEnabledSockets runs without unit arguments: the sockets enabled in the search path.
 func TestRunEnabledSockets(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	writeFile(t, filepath.Join(dir, "on.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n[Install]\nWantedBy=sockets.target\n", port))
 	writeFile(t, filepath.Join(dir, "on@.service"), "[Service]\nExecStart=/bin/echo enabled\nStandardOutput=socket\n")
-	writeFile(t, filepath.Join(dir, "off.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", freePort(t)))
+	writeFile(t, filepath.Join(dir, "off.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", testnet.Port(t)))
 	writeFile(t, filepath.Join(dir, "off.service"), "[Service]\nExecStart=/bin/true\n")
 	os.MkdirAll(filepath.Join(dir, "sockets.target.wants"), 0o755)
 	os.Symlink("../on.socket", filepath.Join(dir, "sockets.target.wants", "on.socket"))
@@ -226,7 +228,7 @@ func QueryStatusPath(t *testing.T, control string) ([]string, error) {
 func TestRunSocketCommandsTimeoutAndFailure(t *testing.T) {
 	dir := t.TempDir()
 	unit := func(name, extra string) {
-		writeFile(t, filepath.Join(dir, name+".socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nTimeoutSec=1\n%s", freePort(t), extra))
+		writeFile(t, filepath.Join(dir, name+".socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nTimeoutSec=1\n%s", testnet.Port(t), extra))
 		writeFile(t, filepath.Join(dir, name+".service"), "[Service]\nExecStart=/bin/true\n")
 	}
 	unit("hang", "ExecStartPre=/bin/sleep 30\n")
@@ -292,7 +294,7 @@ func TestRunPollLimit(t *testing.T) {
 // SIGHUP, which starts it again (a file change would too; without either it stays failed).
 func TestRunSIGHUPRestartsFailedUnit(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	writeFile(t, filepath.Join(dir, "loop.socket"), fmt.Sprintf("[Socket]\nListenStream=%s\nTriggerLimitBurst=2\nTriggerLimitIntervalSec=10s\n", addr))
 	writeFile(t, filepath.Join(dir, "loop.service"), "[Service]\nExecStart=/bin/true\n")
@@ -318,7 +320,7 @@ func TestRunSIGHUPRestartsFailedUnit(t *testing.T) {
 // TimeoutStopSec=; a second SIGTERM sends the final SIGKILL at once.
 func TestRunSecondSIGTERMKills(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	writeFile(t, filepath.Join(dir, "stubborn.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port))
 	writeFile(t, filepath.Join(dir, "stubborn@.service"), "[Service]\nExecStart=/bin/sh -c 'trap \"\" TERM; echo held; exec sleep 120'\nStandardInput=socket\nStandardOutput=socket\nTimeoutStopSec=120\n")
 	r := startRun(t, dir)
@@ -357,7 +359,7 @@ func TestRunSecondSIGTERMKills(t *testing.T) {
 // template, so %i and %n expand to the instance systemd would name.
 func TestRunInstanceSpecifiers(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	writeFile(t, filepath.Join(dir, "sp.socket"), fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port))
 	writeFile(t, filepath.Join(dir, "sp@.service"), "[Service]\nExecStart=/bin/echo %i %n\nStandardOutput=socket\n")
 	startRun(t, dir)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sockvisor/sockvisor/internal/testbin"
+	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
 // syncBuffer collects a process's output for assertions while it runs.
@@ -153,17 +154,6 @@ func (r *runProc) unit(t *testing.T, name string) UnitStatus {
 	return UnitStatus{}
 }
 
-// freePort returns a TCP port on 127.0.0.1 nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // repoRoot is the module root.
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
@@ -222,15 +212,15 @@ func echoLine(addr, line string) (string, error) {
 
 func TestRunRefusedUnitSkipped(t *testing.T) {
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testnet.Port(t)
 	os.WriteFile(filepath.Join(dir, "echo.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\nAccept=yes\n", port)), 0o644)
 	os.WriteFile(filepath.Join(dir, "echo@.service"), []byte("[Service]\nExecStart=/bin/cat\nStandardInput=socket\nStandardOutput=socket\n"), 0o644)
 	// A unit systemd refuses: no Listen*= at all.
 	os.WriteFile(filepath.Join(dir, "broken.socket"), []byte("[Socket]\nAccept=yes\n"), 0o644)
 	// A unit whose service does not exist: refused at start, not at first connection.
-	os.WriteFile(filepath.Join(dir, "orphan.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", freePort(t))), 0o644)
+	os.WriteFile(filepath.Join(dir, "orphan.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", testnet.Port(t))), 0o644)
 	// A unit whose service's executable does not exist: also refused at start.
-	os.WriteFile(filepath.Join(dir, "missing.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", freePort(t))), 0o644)
+	os.WriteFile(filepath.Join(dir, "missing.socket"), []byte(fmt.Sprintf("[Socket]\nListenStream=127.0.0.1:%d\n", testnet.Port(t))), 0o644)
 	os.WriteFile(filepath.Join(dir, "missing.service"), []byte("[Service]\nExecStart=/nonexistent/daemon\n"), 0o644)
 	r := startRun(t, dir)
 	if got, err := echoLine(fmt.Sprintf("127.0.0.1:%d", port), "still here"); err != nil || got != "still here" {
@@ -323,7 +313,7 @@ func proxyExample(t *testing.T, proxyd, sock string) (dir, url string) {
 		t.Skip("curl is not installed")
 	}
 	dir = copyDir(t, filepath.Join(repoRoot(), "examples", "proxy-to-nginx"))
-	port := freePort(t)
+	port := testnet.Port(t)
 	dropIn(t, dir, "proxy-to-nginx.socket", "test.conf", fmt.Sprintf("[Socket]\nListenStream=\nListenStream=127.0.0.1:%d\n", port))
 	dropIn(t, dir, "proxy-to-nginx.service", "test.conf", fmt.Sprintf("[Service]\nExecStart=\nExecStart=%s --exit-idle-time=1s %s\n", proxyd, sock))
 	return dir, fmt.Sprintf("http://127.0.0.1:%d/", port)
