@@ -279,7 +279,7 @@ func dupListener(file *os.File) (int, int, error) {
 
 // defaultWorkers is one event loop per two CPUs, at least one: the kernel's share of
 // forwarding (splice, TCP) and the peers on the same machine need the other CPU. Measured by
-// the bench on 2 CPUs (12:45 UTC, same run): two loops gave no more requests or throughput than
+// the bench on 2 CPUs (12:26 UTC, same run): two loops gave no more requests or throughput than
 // one (1.58× against 1.63× systemd-socket-proxyd's new-connection rate, 0.96× against 1.17× its
 // 64-stream throughput) for 1.2–1.4× the CPU.
 func defaultWorkers(cpus int) int { return max(1, cpus/2) }
