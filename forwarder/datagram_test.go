@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockvisor/sockvisor/internal/testbin"
 	"github.com/sockvisor/sockvisor/internal/testnet"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
@@ -87,7 +88,7 @@ type proxyRun struct {
 	addr   net.Addr // where clients send
 	cancel context.CancelFunc
 	done   chan error
-	logs   *lockedBuffer
+	logs   *testbin.Output
 }
 
 // startDatagramProxy forwards the datagram socket listened on at listen to opts.target.
@@ -104,7 +105,7 @@ func startDatagramProxy(t *testing.T, listen string, opts datagramOptions) *prox
 		opts.maxFlows = 256
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &proxyRun{addr: addr, cancel: cancel, done: make(chan error, 1), logs: &lockedBuffer{}}
+	r := &proxyRun{addr: addr, cancel: cancel, done: make(chan error, 1), logs: &testbin.Output{}}
 	go func() {
 		err := serveDatagramOpts(ctx, f, opts, logTo(r.logs))
 		f.Close()
@@ -473,15 +474,7 @@ func TestDatagramProxyProtocolV2(t *testing.T) {
 }
 
 func TestDatagramRefusesBadInput(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	tf, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
+	tf, _ := loopbackListener(t)
 	defer tf.Close()
 	uf := listenTest(t, "127.0.0.1:0")
 	defer uf.Close()

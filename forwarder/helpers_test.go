@@ -103,27 +103,9 @@ func (im impl) argv(args ...string) []string {
 type activated struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *lockedBuffer
+	stderr *testbin.Output
 	done   chan struct{}
 	err    error
-}
-
-// lockedBuffer collects output (logs, a process's stderr) that is written and read concurrently.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *lockedBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *lockedBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // activate runs argv under systemd-socket-activate listening on a free loopback port; the
@@ -146,27 +128,19 @@ func activate(t *testing.T, argv []string) *activated {
 // shell that execs it), so the proxy starts before any connection.
 func passSockets(t *testing.T, argv []string, env ...string) *activated {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ln.(*net.TCPListener).File()
-	ln.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, addr := loopbackListener(t)
 	defer f.Close()
 	cmd := exec.Command("/bin/sh", append([]string{"-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" "$@"`}, argv...)...)
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.Env = append(os.Environ(), env...)
 	a := startCmd(t, cmd)
-	a.addr = ln.Addr().String()
+	a.addr = addr
 	return a
 }
 
 func startCmd(t *testing.T, cmd *exec.Cmd) *activated {
 	t.Helper()
-	a := &activated{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
+	a := &activated{cmd: cmd, stderr: &testbin.Output{}, done: make(chan struct{})}
 	cmd.Stderr = a.stderr
 	cmd.Stdout = a.stderr
 	if err := cmd.Start(); err != nil {
@@ -247,15 +221,7 @@ func echoThrough(t testing.TB, addr string, payload []byte) error {
 // serveInProcess runs a Forwarder on a fresh loopback listener and returns its address.
 func serveInProcess(t testing.TB, cfg Config) (string, *Forwarder, context.CancelFunc, <-chan error) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := ln.(*net.TCPListener).File()
-	ln.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, addr := loopbackListener(t)
 	fw, err := New(cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +231,23 @@ func serveInProcess(t testing.TB, cfg Config) (string, *Forwarder, context.Cance
 	finished := make(chan struct{})
 	go func() { done <- fw.Serve(ctx, []*os.File{f}); f.Close(); close(finished) }()
 	t.Cleanup(func() { cancel(); <-finished })
-	return ln.Addr().String(), fw, cancel, done
+	return addr, fw, cancel, done
+}
+
+// loopbackListener opens a TCP listener on a free loopback port and returns it as a file
+// (what a proxy inherits) with its address; the caller closes the file.
+func loopbackListener(t testing.TB) (*os.File, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, ln.Addr().String()
 }
 
 func testLogger(t testing.TB) *slog.Logger {

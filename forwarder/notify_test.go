@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockvisor/sockvisor/internal/testbin"
 	"go.uber.org/goleak"
 )
 
@@ -43,7 +44,7 @@ func readState(t *testing.T, c *net.UnixConn, timeout time.Duration) string {
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 // logTo returns a logger writing text lines into b.
-func logTo(b *lockedBuffer) *slog.Logger {
+func logTo(b *testbin.Output) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -68,7 +69,7 @@ func TestNotifierReadyStopping(t *testing.T) {
 }
 
 func TestNotifierWithoutSocketIsSilent(t *testing.T) {
-	var logs lockedBuffer
+	var logs testbin.Output
 	n := newNotifierEnv(logTo(&logs), envOf(map[string]string{"WATCHDOG_USEC": "1000"}))
 	n.Ready()
 	n.Stopping()
@@ -85,7 +86,7 @@ func TestNotifierWithoutSocketIsSilent(t *testing.T) {
 }
 
 func TestNotifierManagerGone(t *testing.T) {
-	var logs lockedBuffer
+	var logs testbin.Output
 	n := newNotifierEnv(logTo(&logs), envOf(map[string]string{"NOTIFY_SOCKET": filepath.Join(t.TempDir(), "absent")}))
 	n.Ready() // must not panic or block
 	if !strings.Contains(logs.String(), "sd_notify failed") || !strings.Contains(logs.String(), "READY=1") {
@@ -94,7 +95,7 @@ func TestNotifierManagerGone(t *testing.T) {
 }
 
 func TestNotifierBadSocketName(t *testing.T) {
-	var logs lockedBuffer
+	var logs testbin.Output
 	n := newNotifierEnv(logTo(&logs), envOf(map[string]string{"NOTIFY_SOCKET": "relative/path"}))
 	n.Ready()
 	if n.socket != "" || !strings.Contains(logs.String(), "neither a path nor an abstract") {

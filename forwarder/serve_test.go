@@ -107,9 +107,7 @@ func TestServeEveryAddress(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Target = b.target
 	cfg.ConnectRetry = 0
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	f, _ := ln.(*net.TCPListener).File()
-	ln.Close()
+	f, addr := loopbackListener(t)
 	defer f.Close()
 	fw, err := New(cfg, testLogger(t))
 	if err != nil {
@@ -125,7 +123,7 @@ func TestServeEveryAddress(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- fw.Serve(ctx, []*os.File{f}) }()
 	defer func() { cancel(); <-done }()
-	if err := echoThrough(t, ln.Addr().String(), []byte("second address")); err != nil {
+	if err := echoThrough(t, addr, []byte("second address")); err != nil {
 		t.Fatal(err)
 	}
 }

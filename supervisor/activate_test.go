@@ -44,7 +44,7 @@ func activateTools(t *testing.T) map[string]string {
 // activateRun is a running activate process with its output.
 type activateRun struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *testbin.Output
 	done           chan struct{}
 }
 
@@ -59,7 +59,7 @@ func startActivate(t *testing.T, tool string, env []string, args ...string) *act
 		env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/root", "TERM=dumb", "OTHER=x"}
 	}
 	cmd.Env = env
-	r := &activateRun{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	r := &activateRun{cmd: cmd, stdout: &testbin.Output{}, stderr: &testbin.Output{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = r.stdout, r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

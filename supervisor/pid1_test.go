@@ -48,20 +48,8 @@ func innerPID(t *testing.T, unsharePID int) int {
 
 // zombieChildren counts the zombie children of pid.
 func zombieChildren(pid int) (n int) {
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) STATE PPID …
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 2 && f[0] == "Z" && f[1] == strconv.Itoa(pid) {
+	for _, d := range descendants(pid) {
+		if strings.HasSuffix(d, " Z") {
 			n++
 		}
 	}

@@ -4,7 +4,6 @@ package supervisor
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,29 +21,11 @@ import (
 	"github.com/sockvisor/sockvisor/internal/testnet"
 )
 
-// syncBuffer collects a process's output for assertions while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runProc is a `sockvisor run` started by a test.
 type runProc struct {
 	cmd     *exec.Cmd
 	control string
-	log     *syncBuffer
+	log     *testbin.Output
 	done    chan struct{}
 	err     error
 }
@@ -77,7 +57,7 @@ func startCmdWith(t *testing.T, control string, wrapper []string, files []*os.Fi
 	}
 	argv := append([]string{bin, "run", "--control=" + control, "--log-level=debug"}, args...)
 	argv = append(wrapper, argv...)
-	r := &runProc{cmd: exec.Command(argv[0], argv[1:]...), control: control, log: &syncBuffer{}, done: make(chan struct{})}
+	r := &runProc{cmd: exec.Command(argv[0], argv[1:]...), control: control, log: &testbin.Output{}, done: make(chan struct{})}
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	r.cmd.ExtraFiles = files
 	if err := r.cmd.Start(); err != nil {
@@ -276,7 +256,7 @@ http {
 	cf := filepath.Join(dir, "nginx.conf")
 	os.WriteFile(cf, []byte(conf), 0o644)
 	cmd := exec.Command(nginx, "-c", cf, "-p", dir)
-	out := &syncBuffer{}
+	out := &testbin.Output{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
