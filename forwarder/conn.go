@@ -131,10 +131,7 @@ func (w *worker) pump(c *conn) (pumpResult, string) {
 					progress = true
 				}
 			}
-			if fl.n == 0 && fl.buf != nil {
-				fl.buf.release(w, false)
-				fl.buf = nil
-			}
+			w.releaseEmpty(fl)
 			// Fill: one read per round; the next round drains it first. A small message is
 			// then read once and written once: reading on until EAGAIN cost one more system
 			// call per message each way (about an eighth of the CPU per keep-alive request).
@@ -143,10 +140,7 @@ func (w *worker) pump(c *conn) (pumpResult, string) {
 				return pumpReset, failed
 			}
 			progress = progress || moved
-			if fl.n == 0 && fl.buf != nil {
-				fl.buf.release(w, false)
-				fl.buf = nil
-			}
+			w.releaseEmpty(fl)
 			if fl.eof && fl.n == 0 && len(fl.pre) == 0 && !fl.shut {
 				fl.shut = true
 				unix.Shutdown(dst, unix.SHUT_WR)
@@ -198,6 +192,14 @@ func (w *worker) fill(c *conn, i int) (moved bool, failed string) {
 		return true, ""
 	}
 	return false, "read from " + sideName(i) + ": " + err.Error()
+}
+
+// releaseEmpty gives back a buffer that holds nothing: an idle connection keeps none.
+func (w *worker) releaseEmpty(fl *flow) {
+	if fl.n == 0 && fl.buf != nil {
+		fl.buf.release(w, false)
+		fl.buf = nil
+	}
 }
 
 // dropFlow forgets the bytes a direction holds.
